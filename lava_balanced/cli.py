@@ -1,0 +1,207 @@
+"""``lava-balanced``: train and evaluate Balanced SNNs from the command line.
+
+::
+
+    lava-balanced train [--config FILE] [--data DIR|bundled|cache] [--out DIR] ...
+    lava-balanced evaluate MODEL [--data ...] [--split test|train]
+    lava-balanced config            # print the default configuration (TOML)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import numpy as np
+
+from .config import Config, ConfigError
+from .data import DEFAULT_CACHE, IDXError
+from .lava_models import TAG_ASYNC, TAG_SYNC
+from .model import load_model
+from .runner import LavaRunError
+
+__all__ = ["main"]
+
+
+def _data_arg(value: Optional[str]) -> str:
+    """``--data``: a folder, ``bundled``, or ``cache``; default
+    ``$LAVA_BALANCED_DATA`` if set, else the bundled subset."""
+    if value is None:
+        return os.environ.get("LAVA_BALANCED_DATA") or "bundled"
+    if value == "cache":
+        return str(DEFAULT_CACHE)
+    return value
+
+
+def _parse_value(text: str):
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _build_config(args) -> Config:
+    cfg = Config.load(args.config) if args.config else Config()
+    overrides = {
+        "training.n_hidden": args.hidden, "training.epochs": args.epochs,
+        "training.batch_size": args.batch_size, "training.seed": args.seed,
+        "training.n_train": args.n_train, "training.n_test": args.n_test,
+        "training.p_inh": args.p_inh, "training.checkpoint_every": args.checkpoint_every,
+    }
+    for item in args.set or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError(f"--set expects section.key=value, got {item!r}")
+        overrides[key.strip()] = _parse_value(value.strip())
+    return cfg.override(**overrides)
+
+
+def _print_confusion(conf: np.ndarray) -> None:
+    n = conf.shape[0]
+    print("confusion matrix (rows: true class, columns: predicted)")
+    print("      " + " ".join(f"{j:>5d}" for j in range(n)))
+    for i in range(n):
+        print(f"{i:>5d} " + " ".join(f"{conf[i, j]:>5d}" for j in range(n)))
+
+
+class _Progress:
+    def __init__(self, enabled: bool):
+        self.bar = None
+        self.enabled = enabled
+
+    def __call__(self, info: dict) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+            self.bar = tqdm(total=info["total"], unit="batch", desc="train", file=sys.stderr)
+            self.bar.update(info["batch"] - self.bar.n if info["batch"] < info["total"] else 0)
+        self.bar.update(info["batch"] - self.bar.n)
+        self.bar.set_postfix(train_acc=f"{info['train_accuracy']:.3f}",
+                             ckpt="saved" if info.get("checkpoint") else "")
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+def cmd_train(args) -> int:
+    from .training import train
+
+    cfg = _build_config(args)
+    data = _data_arg(args.data)
+    out = Path(args.out)
+    print(f"lava-balanced train: 784-{cfg.training.n_hidden}-{cfg.training.n_output} Balanced SNN, "
+          f"{cfg.training.epochs} epoch(s), batch {cfg.training.batch_size}, data: {data}, "
+          f"backend: {args.backend}, output: {out}")
+    bar = _Progress(not args.quiet)
+    try:
+        result = train(cfg, data, out_dir=out, resume=args.resume, backend=args.backend, tag=args.tag,
+                       progress=bar, timeout=args.timeout, download=args.download)
+    finally:
+        bar.close()
+    print(f"trained in {result.seconds:.1f} s; on-line training accuracy {result.train_accuracy:.4f}")
+    if result.test is not None:
+        n = int(result.test.confusion.sum())
+        print(f"test accuracy: {result.test.accuracy:.4f} ({int(np.trace(result.test.confusion))}/{n})")
+    print(f"model written to {result.model_path}")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from .training import evaluate
+
+    weights, cfg, meta = load_model(args.model)
+    if args.n_test is not None:
+        cfg = cfg.override(**{"training.n_test": args.n_test})
+    data = _data_arg(args.data)
+    res = evaluate(weights, cfg, data, split=args.split, backend=args.backend, tag=args.tag,
+                   timeout=args.timeout, download=args.download, limit=args.split == "test")
+    n = int(res.confusion.sum())
+    if args.json:
+        print(json.dumps({"model": str(args.model), "data": data, "split": args.split, "n": n,
+                          **res.to_dict()}))
+        return 0
+    print(f"{args.model}: {args.split} accuracy {res.accuracy:.4f} ({int(np.trace(res.confusion))}/{n}) "
+          f"on {data} [{args.backend}]")
+    _print_confusion(res.confusion)
+    return 0
+
+
+def cmd_config(args) -> int:
+    print(Config().dumps(), end="")
+    return 0
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", help="MNIST folder with the IDX files, 'bundled' (the subset shipped with "
+                   "the package) or 'cache' (~/.cache/lava-balanced/mnist); default: "
+                   "$LAVA_BALANCED_DATA, else 'bundled'")
+    p.add_argument("--download", action="store_true",
+                   help="download missing MNIST files (md5-verified) into the data folder")
+    p.add_argument("--backend", choices=("lava", "reference"), default="lava",
+                   help="run on the Lava processes (default) or the numpy reference path")
+    p.add_argument("--tag", choices=(TAG_ASYNC, TAG_SYNC), default=TAG_ASYNC,
+                   help="Lava ProcessModel tag (default: %(default)s)")
+    p.add_argument("--timeout", type=float, help="seconds before a Lava run is killed (default: generous bound)")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lava-balanced", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train a Balanced SNN (Algorithm 1) and evaluate it")
+    t.add_argument("--config", help="TOML configuration file (see 'lava-balanced config')")
+    t.add_argument("--out", default="runs/latest", help="output folder (default: %(default)s)")
+    t.add_argument("--hidden", type=int, help="hidden neurons (training.n_hidden)")
+    t.add_argument("--epochs", type=int, help="passes over the training set")
+    t.add_argument("--batch-size", type=int, help="samples per Lava time step")
+    t.add_argument("--seed", type=int)
+    t.add_argument("--n-train", type=int, help="use only the first N training samples (0: all)")
+    t.add_argument("--n-test", type=int, help="use only the first N test samples (0: all)")
+    t.add_argument("--p-inh", type=float, help="proportion of inhibitory hidden neurons")
+    t.add_argument("--checkpoint-every", type=int, help="batches between checkpoints")
+    t.add_argument("--set", action="append", metavar="SECTION.KEY=VALUE",
+                   help="override any config value, e.g. --set learning.eta0=0.05 (repeatable)")
+    t.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.npz")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    _common(t)
+    t.set_defaults(func=cmd_train)
+
+    e = sub.add_parser("evaluate", help="accuracy and confusion matrix of a trained model")
+    e.add_argument("model", help="model.npz written by 'train'")
+    e.add_argument("--split", choices=("test", "train"), default="test")
+    e.add_argument("--n-test", type=int, help="use only the first N test samples (0: all)")
+    e.add_argument("--json", action="store_true", help="print the result as JSON")
+    _common(e)
+    e.set_defaults(func=cmd_evaluate)
+
+    c = sub.add_parser("config", help="print the default configuration as TOML")
+    c.set_defaults(func=cmd_config)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (ConfigError, IDXError, FileNotFoundError, ValueError, LavaRunError) as exc:
+        print(f"lava-balanced: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("lava-balanced: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

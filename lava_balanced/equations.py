@@ -1,0 +1,251 @@
+"""The Balanced SNN's equations, once.
+
+Every function here is pure numpy: no state is kept, nothing is imported from
+Lava. The Lava ProcessModels (``lava_balanced.processes``), the fast numpy
+reference path (:mod:`lava_balanced.reference`) and the exporters call these
+functions, so the math lives in one place. Equation numbers refer to Zhang,
+Zeng, Zhao and Xu, "Brain-inspired Balanced Tuning for Spiking Neural
+Networks", IJCAI-18 (restated in ``docs/model.md``).
+
+Conventions
+-----------
+* Every state array carries a leading batch axis ``B``.
+* Potentials are in the model's own units: the defaults put the leak potential
+  at 0 and the threshold at 1, so the potentials that enter the learning rules
+  (eq. 3-5, 10-12) are dimensionless.
+* Weights have shape ``(n_pre, n_post)``: a synaptic drive is ``s @ w``.
+* Time is discretised with step ``dt`` (ms); ODEs are integrated exactly over
+  a step with the inputs held (eq. 1) or exactly between spikes (eq. 7-9).
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Tuple
+
+import numpy as np
+
+__all__ = [
+    "bernoulli_spikes",
+    "split_ei",
+    "synaptic_drive_step",
+    "stp_step",
+    "stp_steady_state",
+    "lif_integrate",
+    "mp_balance_nudge",
+    "supervision_error",
+    "supervision_nudge",
+    "lif_fire",
+    "consolidation_dw",
+    "ei_bounded_update",
+    "neuron_sign_mask",
+]
+
+
+# --------------------------------------------------------------------------
+# Input encoding (section 3.2 / Algorithm 1, step 1)
+# --------------------------------------------------------------------------
+def bernoulli_spikes(intensity: np.ndarray, max_rate: float, uniform: np.ndarray) -> np.ndarray:
+    """Random-sampling encoder (Algorithm 1, step 1).
+
+    A unit of intensity ``p`` in [0, 1] spikes in a time step with probability
+    ``p * max_rate``. ``uniform`` holds U(0, 1) draws of the same shape, so the
+    caller owns the random stream (and can replay it).
+    """
+    return uniform < intensity * max_rate
+
+
+# --------------------------------------------------------------------------
+# Synapses (eq. 2, 7-9)
+# --------------------------------------------------------------------------
+def split_ei(w: np.ndarray, sign: np.ndarray) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+    """Split a weight matrix by the type of its presynaptic neurons (Dale's
+    law, eq. 1-2): the rows of excitatory neurons (``sign > 0``) drive the
+    current ``I_syn``, the magnitudes of the rows of inhibitory neurons the
+    conductance ``g_I``. Returns ``(w_exc, w_inh)``, each ``(n_pre, n_post)``
+    with the other type's rows zero; ``w_inh`` is ``None`` when no
+    presynaptic neuron is inhibitory."""
+    exc = (sign > 0)[:, None]
+    w_exc = np.where(exc, w, 0.0)
+    if np.all(exc):
+        return w_exc, None
+    return w_exc, np.where(exc, 0.0, -w)
+
+
+def synaptic_drive_step(state: np.ndarray, presyn: np.ndarray, w_part: np.ndarray,
+                        decay: float, gain: float = 1.0) -> np.ndarray:
+    """One step of a synaptic trace, eq. 2 (decay ``f_syn``) and eq. 9.
+
+    ``dI/dt = -I / tau_s + A * sum_j w_ji * r_j * delta(t - t_sp)``, integrated
+    exactly: ``I <- I * exp(-dt / tau_s) + A * (r @ w)``. ``presyn`` is the
+    presynaptic spike vector (eq. 2) or the STP release ``u * x * s`` (eq. 9);
+    ``gain`` is ``A``. With ``decay = 0`` the drive is the instantaneous sum
+    of eq. 2.
+    """
+    return state * decay + gain * (presyn @ w_part)
+
+
+def stp_step(u: np.ndarray, x: np.ndarray, spikes: np.ndarray, U: float,
+             decay_f: float, decay_d: float) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Tsodyks-Markram short-term plasticity, eq. 7 and 8, one step.
+
+    Between spikes ``u`` relaxes to 0 with ``tau_f`` and ``x`` to 1 with
+    ``tau_d`` (exact exponentials, ``decay_f = exp(-dt/tau_f)``,
+    ``decay_d = exp(-dt/tau_d)``). At a presynaptic spike, first
+    ``u <- u + U (1 - u)`` (facilitation, eq. 7), then the released fraction
+    ``r = u x`` leaves the pool, ``x <- x - u x`` (depression, eq. 8).
+
+    Returns ``(u, x, release)`` with ``release = r`` where a spike arrived and
+    0 elsewhere; ``release`` enters eq. 9 through :func:`synaptic_drive_step`.
+    """
+    s = spikes.astype(bool)
+    u = u * decay_f
+    x = 1.0 - (1.0 - x) * decay_d
+    u = np.where(s, u + U * (1.0 - u), u)
+    release = np.where(s, u * x, 0.0)
+    x = x - release
+    return u, x, release
+
+
+def stp_steady_state(isi_steps: float, U: float, decay_f: float, decay_d: float) -> Tuple[float, float]:
+    """Analytic steady state of :func:`stp_step` for a regular spike train
+    with one spike every ``isi_steps`` steps (eq. 7-8).
+
+    Returns ``(u*, x*)``, the values just after the facilitation jump and just
+    before the depression jump of a spike (the ``u`` and ``x`` whose product
+    is the release). With ``a = decay_f**isi`` and ``b = decay_d**isi``:
+    ``u* = U / (1 - (1 - U) a)`` and ``x* = (1 - b) / (1 - (1 - u*) b)``.
+    """
+    a = decay_f ** isi_steps
+    b = decay_d ** isi_steps
+    u_star = U / (1.0 - (1.0 - U) * a)
+    x_star = (1.0 - b) / (1.0 - (1.0 - u_star) * b)
+    return float(u_star), float(x_star)
+
+
+# --------------------------------------------------------------------------
+# Neuron (eq. 1), membrane-potential balance (eq. 3-5), supervision (10-11)
+# --------------------------------------------------------------------------
+def lif_integrate(v: np.ndarray, i_syn: np.ndarray, g_inh: np.ndarray, *, dt: float,
+                  tau_m: float, v_leak: float, v_exc: float, v_inh: float,
+                  g_exc: float) -> np.ndarray:
+    """Conductance-based LIF membrane update, eq. 1, one step of length dt.
+
+    ``tau_m dV/dt = -(V - V_L) - (g_E/g_L)(V - V_E) - (g_I/g_L)(V - V_I) + I_syn/g_L``
+
+    ``i_syn`` is ``I_syn / g_L`` (the excitatory synaptic drive, eq. 2 or 9),
+    ``g_inh`` is ``g_I / g_L`` (the inhibitory synaptic conductance),
+    ``g_exc`` is the tonic ``g_E / g_L``.
+
+    With the inputs held over the step, eq. 1 is linear in ``V`` and is
+    integrated exactly (exponential Euler): ``V`` relaxes towards
+    ``V_inf = (V_L + g_E V_E + g_I V_I + I_syn) / (1 + g_E + g_I)`` with the
+    effective time constant ``tau_m / (1 + g_E + g_I)``. Unlike forward Euler
+    this stays stable for any conductance (a large inhibitory conductance
+    cannot make ``V`` overshoot past ``V_I``).
+    """
+    g_tot = 1.0 + g_exc + g_inh
+    v_inf = (v_leak + g_exc * v_exc + g_inh * v_inh + i_syn) / g_tot
+    return v_inf + (v - v_inf) * np.exp(-(dt / tau_m) * g_tot)
+
+
+def mp_balance_nudge(top_down: np.ndarray, eta_mp: float, v_scale: float) -> np.ndarray:
+    """Membrane-potential balance of a hidden neuron, eq. 3-5, as read here.
+
+    Eq. 3 defines ``dE_i`` as the gap between a neuron's potential and the
+    potential its inputs predict; eq. 5 moves ``V_i`` down the gradient of the
+    network's balance energy ``1/2 sum_i dE_i^2``. The neuron's own term of
+    that gradient is its leaky integration (eq. 1, applied by
+    :func:`lif_integrate`); the term contributed by the layer above is
+    ``sum_o w_io dE_o``, which the outgoing synapse returns as ``top_down``
+    (``dE_o`` of an output neuron is its supervision error, eq. 11). The
+    returned increment is ``eta_MP * v_scale * top_down`` where ``v_scale`` is
+    ``V_th - V_L`` (the unit of the dimensionless errors).
+    """
+    return eta_mp * v_scale * top_down
+
+
+def supervision_error(v: np.ndarray, teacher: np.ndarray, *, v_leak: float, v_th: float) -> np.ndarray:
+    """The output layer's error of eq. 10, ``delta(t - t_sp) - V_i``, in
+    threshold units: ``teacher - (V - V_L) / (V_th - V_L)``. A teacher spike
+    asks for a potential at threshold, its absence for the leak potential."""
+    return teacher - (v - v_leak) / (v_th - v_leak)
+
+
+def supervision_nudge(error: np.ndarray, eta_c: float, v_scale: float) -> np.ndarray:
+    """Weak supervision, eq. 11: ``dV_i^SUP = -eta_c (V_i - delta(t - t_sp))``
+    (the gradient step on the cost of eq. 10), i.e.
+    ``eta_c * v_scale * error`` with ``error`` from :func:`supervision_error`.
+    ``eta_c = 1`` clamps the potential to the target; small ``eta_c`` nudges.
+    """
+    return eta_c * v_scale * error
+
+
+def lif_fire(v: np.ndarray, refractory: np.ndarray, *, v_th: float, v_reset: float,
+             t_ref: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Threshold, reset and refractoriness (section 3.1).
+
+    A neuron not in its refractory period spikes when ``V >= V_th``; a spiking
+    neuron is reset to ``V_reset`` and held there for ``t_ref`` steps.
+    Returns ``(spikes, v, refractory)``.
+    """
+    active = refractory <= 0
+    spikes = (v >= v_th) & active
+    v = np.where(spikes | ~active, v_reset, v)
+    refractory = np.where(spikes, t_ref, np.maximum(refractory - 1, 0))
+    return spikes, v, refractory
+
+
+# --------------------------------------------------------------------------
+# Learning: consolidation (eq. 12) and E-I balance (eq. 6)
+# --------------------------------------------------------------------------
+def consolidation_dw(pre_nudged: np.ndarray, post_nudged: np.ndarray,
+                     pre_free: np.ndarray, post_free: np.ndarray) -> np.ndarray:
+    """STDP-like consolidation, eq. 12, without its rate:
+    ``dw_ji = V_j^{t+1} V_i^{t+1} - V_j^t V_i^t``, averaged over the batch.
+
+    State ``t`` is the free phase and ``t + 1`` the nudged phase (see
+    ``docs/model.md``); the ``V`` are the phase-averaged activities of the
+    presynaptic (``(B, n_pre)``) and postsynaptic (``(B, n_post)``) neurons.
+    Returns ``(n_pre, n_post)``.
+    """
+    b = pre_free.shape[0]
+    return (pre_nudged.T @ post_nudged - pre_free.T @ post_free) / b
+
+
+def ei_bounded_update(w: np.ndarray, dw: np.ndarray, sign: np.ndarray, eta0: float,
+                      eta1: float) -> np.ndarray:
+    """Excitatory-inhibitory balance, eq. 6: apply ``dw`` with a per-synapse
+    learning rate that never flips a synapse's sign.
+
+    * ``w * dw >= 0`` (the update keeps or grows the magnitude): rate ``eta0``.
+    * ``w * dw < 0`` (the update shrinks the magnitude): the step ``eta0 * dw``
+      is scaled down wherever it would take more than the fraction ``eta1`` of
+      the weight's magnitude, i.e. the applied step is
+      ``-sign(w) * min(eta0 |dw|, eta1 |w|)``. This is the paper's condition
+      ``-dw / w <= 1`` with its margin ``eta1`` in (0, 1): ``w`` keeps its sign.
+    * A weight at exactly 0 may only move in the direction ``sign`` (+1 for an
+      excitatory presynaptic neuron, -1 for an inhibitory one; Dale's law).
+
+    ``sign`` broadcasts against ``w`` (shape ``(n_pre, 1)`` for a per-neuron
+    type). Returns the new weights.
+    """
+    step = eta0 * dw
+    # compare signs, not the product w * dw: the product of two tiny numbers
+    # underflows to 0 and would let a shrinking step through unbounded
+    shrinking = np.sign(w) * np.sign(dw) < 0
+    limited = -np.sign(w) * np.minimum(np.abs(step), eta1 * np.abs(w))
+    new = w + np.where(shrinking, limited, step)
+    zero = w == 0
+    if np.any(zero):
+        new = np.where(zero, np.where(sign > 0, np.maximum(new, 0.0), np.minimum(new, 0.0)), new)
+    return new
+
+
+def neuron_sign_mask(n: int, p_inh: float, rng: np.random.Generator) -> np.ndarray:
+    """Neuron types for a layer of ``n`` neurons: +1 excitatory, -1
+    inhibitory, with ``round(p_inh * n)`` inhibitory neurons at random
+    positions (section 3.2, E-I balance)."""
+    n_inh = int(round(p_inh * n))
+    sign = np.ones(n)
+    sign[rng.permutation(n)[:n_inh]] = -1.0
+    return sign

@@ -1,0 +1,248 @@
+"""Step kernels: one function per layer type that advances its state by one
+time step, built only from :mod:`lava_balanced.equations`.
+
+State goes in and comes out explicitly (nothing is kept here), the way Norse
+separates its pure step functions from the modules around them. The Lava
+ProcessModels in :mod:`lava_balanced.processes` keep the state in their Vars
+and call these kernels; :mod:`lava_balanced.reference` chains the same kernels
+without Lava. Both therefore compute the same thing, step for step.
+
+The presentation schedule is shared too (:class:`Schedule`): each batch of
+samples is shown for one *cycle* of ``t_free`` steps (free phase: input only)
+followed, when learning, by ``t_nudge`` steps (nudged phase: input plus the
+teacher, eq. 11, and MP balance, eq. 5). All dynamic state is reset to rest at
+the start of each phase; weights change once per cycle, at its last step
+(eq. 12 then eq. 6).
+
+The top-down term of MP balance travels from the output layer back to the
+hidden layer with a delay of ``feedback_delay`` steps (>= 1): the hidden
+layer at step ``k`` applies the output error of step ``k - feedback_delay``
+(zero before the nudged phase began). A delay of 2 lets the Lava processes of
+the loop hidden -> output -> hidden work on two steps at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Tuple
+
+import numpy as np
+
+from . import equations as eq
+
+__all__ = ["Schedule", "LIFParams", "SynapseParams", "lif_step", "synapse_forward",
+           "synapse_learn", "encoder_uniforms", "encode", "teacher_spikes", "readout_predict"]
+
+FREE, NUDGED = 0, 1
+TRACES = ("rate", "potential")  #: the two phase traces a LIF layer reports, in this order
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Which sample is shown at which step.
+
+    ``n_samples`` samples are shown in batches of ``batch_size``. Training
+    (``learning=True``) shuffles them anew each epoch from ``seed`` and drops
+    the last partial batch; evaluation keeps the order and pads the last batch
+    by repeating its final sample (padded rows are masked out of the readout).
+    Global batch ``g`` covers epoch ``g // batches_per_epoch``. A network
+    built with ``start_batch = g`` begins at global batch ``g`` (resume).
+    """
+
+    n_samples: int
+    batch_size: int
+    t_free: int
+    t_nudge: int
+    learning: bool
+    seed: int = 0
+    start_batch: int = 0
+    replay_input: bool = True
+
+    @property
+    def cycle(self) -> int:
+        return self.t_free + (self.t_nudge if self.learning else 0)
+
+    @property
+    def batches_per_epoch(self) -> int:
+        if self.learning:
+            return self.n_samples // self.batch_size
+        return -(-self.n_samples // self.batch_size)
+
+    def position(self, step: int) -> Tuple[int, int]:
+        """``(global_batch, tau)`` of 0-based step ``step`` of this run, with
+        ``tau`` the step within the cycle."""
+        return self.start_batch + step // self.cycle, step % self.cycle
+
+    def epoch(self, global_batch: int) -> int:
+        return global_batch // self.batches_per_epoch
+
+    def phase(self, tau: int) -> int:
+        return FREE if tau < self.t_free else NUDGED
+
+    def indices(self, global_batch: int) -> Tuple[np.ndarray, np.ndarray]:
+        """Sample indices of a batch and the mask of real (unpadded) rows."""
+        epoch, k = divmod(global_batch, self.batches_per_epoch)
+        if self.learning:
+            order = np.random.default_rng([self.seed, 0x5EED, epoch]).permutation(self.n_samples)
+            idx = order[k * self.batch_size:(k + 1) * self.batch_size]
+            return idx, np.ones(self.batch_size, dtype=bool)
+        idx = np.arange(k * self.batch_size, (k + 1) * self.batch_size)
+        valid = idx < self.n_samples
+        return np.minimum(idx, self.n_samples - 1), valid
+
+
+@dataclass(frozen=True)
+class LIFParams:
+    """What :func:`lif_step` needs; see :class:`lava_balanced.config.NeuronConfig`."""
+
+    dt: float
+    tau_m: float
+    v_leak: float
+    v_th: float
+    v_reset: float
+    v_exc: float
+    v_inh: float
+    g_exc: float
+    t_ref: int
+    eta_mp: float = 0.0     #: > 0: MP balance (eq. 5) in the nudged phase
+    eta_c: float = 0.0      #: > 0: supervision (eq. 11) in the nudged phase
+
+    @property
+    def v_scale(self) -> float:
+        return self.v_th - self.v_leak
+
+
+@dataclass(frozen=True)
+class SynapseParams:
+    """What the synapse kernels need; see :class:`lava_balanced.config.SynapseConfig`."""
+
+    decay_s: float          #: exp(-dt / tau_s), eq. 9
+    stp: bool
+    U: float
+    decay_f: float          #: exp(-dt / tau_f), eq. 7
+    decay_d: float          #: exp(-dt / tau_d), eq. 8
+    A: float
+    eta: float = 0.0        #: eta0 of eq. 6 (times eta_STDP of eq. 12)
+    eta1: float = 0.5
+    feedback_delay: int = 1  #: steps from a postsynaptic error to the top-down term it causes
+    post_trace: int = 0      #: postsynaptic V of eq. 12: 0 phase-mean rate, 1 phase-mean potential
+    lr_decay_batches: float = 0.0  #: > 0: the rate at global batch g is eta / (1 + g / lr_decay_batches)
+
+    def rate_at(self, global_batch: int) -> float:
+        """eta0 of eq. 6 at a global batch (the paper leaves the schedule open)."""
+        if self.lr_decay_batches > 0:
+            return self.eta / (1.0 + global_batch / self.lr_decay_batches)
+        return self.eta
+
+    @staticmethod
+    def from_config(neuron, synapse, stp: bool, eta: float = 0.0, eta1: float = 0.5,
+                    feedback_delay: int = 1, post_trace: str = "rate",
+                    lr_decay_batches: float = 0.0) -> "SynapseParams":
+        return SynapseParams(decay_s=float(np.exp(-neuron.dt / synapse.tau_s)), stp=bool(stp),
+                             U=synapse.U, decay_f=float(np.exp(-neuron.dt / synapse.tau_f)),
+                             decay_d=float(np.exp(-neuron.dt / synapse.tau_d)), A=synapse.A,
+                             eta=eta, eta1=eta1, feedback_delay=int(feedback_delay),
+                             post_trace=TRACES.index(post_trace),
+                             lr_decay_batches=float(lr_decay_batches))
+
+
+# ---------------------------------------------------------------------------
+def encoder_uniforms(seed: int, epoch: int, indices: np.ndarray, steps: int, n: int) -> np.ndarray:
+    """The U(0, 1) draws of the encoder for one cycle, ``(steps, batch, n)``.
+
+    Each sample has its own counter-based stream keyed by ``(seed, epoch,
+    sample index)``: a sample draws the same spikes whatever batch it is in
+    or batch size it runs with, and a resumed run draws what an uninterrupted
+    one would."""
+    out = np.empty((steps, len(indices), n), dtype=np.float32)
+    for b, i in enumerate(indices):
+        out[:, b] = np.random.default_rng([seed, 0xE7C, epoch, int(i)]).random((steps, n), dtype=np.float32)
+    return out
+
+
+def encode(uniform_t: np.ndarray, x: np.ndarray, max_rate: float) -> np.ndarray:
+    """Input spikes of one step (float 0/1), eq.-free random sampling of
+    Algorithm 1 step 1 (:func:`lava_balanced.equations.bernoulli_spikes`)."""
+    return eq.bernoulli_spikes(x, max_rate, uniform_t).astype(np.float64)
+
+
+def teacher_spikes(seed: int, epoch: int, indices: np.ndarray, labels: np.ndarray, steps: int,
+                   n_out: int, rate: float) -> np.ndarray:
+    """Teacher spike trains for one cycle, ``(steps, batch, n_out)``: Bernoulli
+    spikes at probability ``rate`` per step on each sample's true class
+    (section 4.4), nothing elsewhere; per-sample streams as in
+    :func:`encoder_uniforms`."""
+    out = np.zeros((steps, len(indices), n_out))
+    for b, (i, y) in enumerate(zip(indices, labels)):
+        out[:, b, y] = np.random.default_rng([seed, 0x7EA, epoch, int(i)]).random(steps) < rate
+    return out
+
+
+def lif_step(v: np.ndarray, ref: np.ndarray, i_syn: np.ndarray, g_inh: np.ndarray,
+             top_down: Optional[np.ndarray], teacher: Optional[np.ndarray], nudged: bool,
+             p: LIFParams):
+    """One step of a balanced LIF layer.
+
+    1. eq. 1: leaky conductance integration of the synaptic drive;
+    2. nudged phase only: MP balance (eq. 5) from ``top_down`` when
+       ``p.eta_mp > 0``, and supervision (eq. 10-11) towards ``teacher`` when
+       ``p.eta_c > 0``;
+    3. threshold, reset, refractoriness.
+
+    Returns ``(v, ref, spikes, error)``; ``error`` is the supervision error of
+    eq. 10 (zero outside the nudged phase or without a teacher): the output
+    layer's ``dE`` that MP balance propagates to the layer below.
+    """
+    v = eq.lif_integrate(v, i_syn, g_inh, dt=p.dt, tau_m=p.tau_m, v_leak=p.v_leak,
+                         v_exc=p.v_exc, v_inh=p.v_inh, g_exc=p.g_exc)
+    error = np.zeros_like(v)
+    if nudged:
+        if p.eta_mp > 0 and top_down is not None:
+            v = v + eq.mp_balance_nudge(top_down, p.eta_mp, p.v_scale)
+        if p.eta_c > 0 and teacher is not None:
+            error = eq.supervision_error(v, teacher, v_leak=p.v_leak, v_th=p.v_th)
+            v = v + eq.supervision_nudge(error, p.eta_c, p.v_scale)
+    spikes, v, ref = eq.lif_fire(v, ref, v_th=p.v_th, v_reset=p.v_reset, t_ref=p.t_ref)
+    return v, ref, spikes.astype(np.float64), error
+
+
+def synapse_forward(w_split, drive_e: np.ndarray, drive_i: np.ndarray, u: np.ndarray,
+                    x: np.ndarray, spikes: np.ndarray, p: SynapseParams):
+    """One step of an E-I synapse population (eq. 2, or eq. 7-9 with STP).
+
+    ``w_split`` is ``equations.split_ei(w, sign)``, computed once per cycle
+    (the weights change only at a cycle's end): the excitatory rows drive the
+    current ``I_syn``, the inhibitory ones the conductance ``g_I`` of eq. 1.
+    Returns ``(drive_e, drive_i, u, x)``.
+    """
+    w_e, w_i = w_split
+    if p.stp:
+        u, x, release = eq.stp_step(u, x, spikes, p.U, p.decay_f, p.decay_d)
+        presyn, gain = release, p.A
+    else:
+        presyn, gain = spikes, 1.0
+    drive_e = eq.synaptic_drive_step(drive_e, presyn, w_e, p.decay_s, gain)
+    if w_i is not None:
+        drive_i = eq.synaptic_drive_step(drive_i, presyn, w_i, p.decay_s, gain)
+    return drive_e, drive_i, u, x
+
+
+def synapse_learn(w: np.ndarray, sign: np.ndarray, pre_free: np.ndarray, post_free: np.ndarray,
+                  pre_nudged: np.ndarray, post_nudged: np.ndarray, p: SynapseParams,
+                  global_batch: int = 0) -> np.ndarray:
+    """End of a training cycle: consolidation (eq. 12) of the phase-averaged
+    activities into the weights, bounded by the E-I rule (eq. 6)."""
+    dw = eq.consolidation_dw(pre_nudged, post_nudged, pre_free, post_free)
+    return eq.ei_bounded_update(w, dw, sign[:, None], p.rate_at(global_batch), p.eta1)
+
+
+def readout_predict(counts: np.ndarray, v_mean: np.ndarray, mode: str) -> np.ndarray:
+    """Class of each sample: most output spikes in the free phase, ties broken
+    by the higher mean potential (``mode="spikes"``), or the highest mean
+    potential alone (``mode="potential"``)."""
+    if mode == "potential":
+        return np.argmax(v_mean, axis=1)
+    # spikes dominate; the mean potential (bounded by the threshold range)
+    # only breaks ties between equal counts
+    span = np.abs(v_mean).max() + 1.0
+    return np.argmax(counts + v_mean / (2.0 * span), axis=1)

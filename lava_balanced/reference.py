@@ -1,0 +1,145 @@
+"""The fast reference path: the whole Balanced SNN stepped in plain numpy with
+the same kernels and schedule as the Lava processes.
+
+It exists to check the Lava network (tests compare both step for step), to be
+the baseline of the benchmark, and for quick experiments. Each step runs the
+layers in the order the Lava network's channels impose:
+
+encoder -> input synapses -> hidden LIF -> hidden synapses -> output LIF
+-> readout, with the output's supervision error returned through the hidden
+synapses to the hidden layer one step later (eq. 5's top-down term).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import numpy as np
+
+from . import equations as eq
+from . import kernels as K
+from .config import Config
+from .model import Weights
+
+__all__ = ["ReadoutStats", "layer_params", "run_reference", "intensities"]
+
+
+def intensities(images: np.ndarray) -> np.ndarray:
+    """uint8 pixels -> intensities in [0, 1] (float32)."""
+    return np.asarray(images, dtype=np.float32) / np.float32(255.0)
+
+
+@dataclass
+class ReadoutStats:
+    """Accumulated classification results of a run."""
+
+    n_classes: int = 10
+    confusion: Optional[np.ndarray] = None  # (true, predicted)
+
+    def __post_init__(self):
+        if self.confusion is None:
+            self.confusion = np.zeros((self.n_classes, self.n_classes), dtype=np.int64)
+
+    @property
+    def n_seen(self) -> int:
+        return int(self.confusion.sum())
+
+    @property
+    def n_correct(self) -> int:
+        return int(np.trace(self.confusion))
+
+    @property
+    def accuracy(self) -> float:
+        return self.n_correct / max(self.n_seen, 1)
+
+    def add(self, labels: np.ndarray, pred: np.ndarray, valid: np.ndarray) -> None:
+        np.add.at(self.confusion, (labels[valid], pred[valid]), 1)
+
+
+def layer_params(cfg: Config):
+    """``(hidden LIFParams, output LIFParams, input SynapseParams, hidden
+    SynapseParams)`` from a config."""
+    n, s, l = cfg.neuron, cfg.synapse, cfg.learning
+    base = dict(dt=n.dt, tau_m=n.tau_m, v_leak=n.v_leak, v_th=n.v_th, v_reset=n.v_reset,
+                v_exc=n.v_exc, v_inh=n.v_inh, g_exc=n.g_exc, t_ref=int(n.t_ref))
+    hid = K.LIFParams(**base, eta_mp=l.eta_mp, eta_c=0.0)
+    out = K.LIFParams(**base, eta_mp=0.0, eta_c=l.eta_c)
+    eta = l.eta0 * l.eta_stdp
+    syn_in = K.SynapseParams.from_config(n, s, s.stp_input, eta * l.lr_hidden_scale, l.eta1,
+                                         post_trace=l.hidden_trace, lr_decay_batches=l.lr_decay_batches)
+    syn_out = K.SynapseParams.from_config(n, s, s.stp, eta, l.eta1, l.feedback_delay, l.output_trace,
+                                          l.lr_decay_batches)
+    return hid, out, syn_in, syn_out
+
+
+def run_reference(weights: Weights, cfg: Config, images: np.ndarray, labels: np.ndarray,
+                  sched: K.Schedule, n_batches: int, stats: Optional[ReadoutStats] = None,
+                  on_batch: Optional[Callable[[int, Weights], None]] = None,
+                  predictions: Optional[np.ndarray] = None):
+    """Run ``n_batches`` cycles of ``sched`` over ``images`` (uint8, (N, 784))
+    and ``labels``. With ``sched.learning`` the weights are trained (a copy is
+    returned; the argument is not modified). Returns ``(weights, stats)``.
+    ``on_batch(global_batch, weights)`` is called after each cycle; each
+    sample's prediction is written into ``predictions`` (indexed like
+    ``images``) when it is given."""
+    w = weights.copy()
+    stats = stats or ReadoutStats(w.n_output)
+    hid, out, syn_in, syn_out = layer_params(cfg)
+    B, H, O = sched.batch_size, w.n_hidden, w.n_output
+    n_in = w.w_in.shape[0]
+    x_all = intensities(images)
+    enc = cfg.encoding
+    # the top-down channel from the hidden synapses to the hidden layer, primed
+    # with feedback_delay - 1 messages as the Lava process primes it
+    td_channel = [np.zeros((B, H))] * (syn_out.feedback_delay - 1)
+    for g in range(sched.start_batch, sched.start_batch + n_batches):
+        idx, valid = sched.indices(g)
+        x, y = x_all[idx], labels[idx].astype(np.int64)
+        n_draw = sched.t_free if sched.replay_input else sched.cycle
+        uni = K.encoder_uniforms(sched.seed, sched.epoch(g), idx, n_draw, n_in)
+        teach = K.teacher_spikes(sched.seed, sched.epoch(g), idx, y, sched.cycle, O, enc.teacher)
+        acc = {}
+        split_in, split_out = eq.split_ei(w.w_in, w.input_sign), eq.split_ei(w.w_out, w.hidden_sign)
+        for tau in range(sched.cycle):
+            phase = sched.phase(tau)
+            if tau == 0 or tau == sched.t_free:  # reset to rest at each phase start
+                vh, rh = np.full((B, H), hid.v_leak), np.zeros((B, H))
+                vo, ro = np.full((B, O), out.v_leak), np.zeros((B, O))
+                de1, di1, de2, di2 = (np.zeros((B, H)), np.zeros((B, H)), np.zeros((B, O)), np.zeros((B, O)))
+                u1, x1, u2, x2 = np.zeros((B, n_in)), np.ones((B, n_in)), np.zeros((B, H)), np.ones((B, H))
+                td = np.zeros((B, H))
+                a_in, a_h, a_o = np.zeros((B, n_in)), np.zeros((B, H)), np.zeros((B, O))
+                vsum, vhsum = np.zeros((B, O)), np.zeros((B, H))
+            s_in = K.encode(uni[tau % n_draw], x, enc.max_rate)
+            de1, di1, u1, x1 = K.synapse_forward(split_in, de1, di1, u1, x1, s_in, syn_in)
+            nudged = phase == K.NUDGED
+            td_channel.append(td)
+            vh, rh, s_h, _ = K.lif_step(vh, rh, de1, di1, td_channel.pop(0), None, nudged, hid)
+            de2, di2, u2, x2 = K.synapse_forward(split_out, de2, di2, u2, x2, s_h, syn_out)
+            vo, ro, s_o, err = K.lif_step(vo, ro, de2, di2, None, teach[tau], nudged, out)
+            td = err @ w.w_out.T
+            a_in += s_in
+            a_h += s_h
+            a_o += s_o
+            vsum += vo
+            vhsum += vh
+            if tau == sched.t_free - 1:
+                pred = K.readout_predict(a_o / sched.t_free * sched.t_free, vsum / sched.t_free,
+                                         enc.readout)
+                stats.add(y, pred, valid)
+                if predictions is not None:
+                    predictions[idx[valid]] = pred[valid]
+            if tau == sched.t_free - 1 or tau == sched.cycle - 1:
+                length = sched.t_free if phase == K.FREE else sched.t_nudge
+                trace_h = (a_h / length, vhsum / length)
+                trace_o = (a_o / length, vsum / length)
+                acc[phase] = (a_in / length, trace_h[0], trace_h[syn_in.post_trace], trace_o[syn_out.post_trace])
+        if sched.learning:
+            (pf, hf, hf_post, of), (pn, hn, hn_post, on) = acc[K.FREE], acc[K.NUDGED]
+            new_in = K.synapse_learn(w.w_in, w.input_sign, pf, hf_post, pn, hn_post, syn_in, g)
+            new_out = K.synapse_learn(w.w_out, w.hidden_sign, hf, of, hn, on, syn_out, g)
+            w.w_in, w.w_out = new_in, new_out
+        if on_batch is not None:
+            on_batch(g, w)
+    return w, stats

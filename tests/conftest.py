@@ -1,0 +1,36 @@
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_MNIST = Path(os.environ.get("LAVA_BALANCED_TEST_DATA", ROOT.parent / "shared" / "data" / "mnist"))
+
+
+def pytest_addoption(parser):
+    parser.addoption("--run-slow", action="store_true", help="run experiments marked slow")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--run-slow"):
+        return
+    skip = pytest.mark.skip(reason="slow: use --run-slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def mnist():
+    """The full MNIST from ../shared/data/mnist (CI and developers have it)."""
+    from lava_balanced.data import load_mnist
+    if not SHARED_MNIST.exists():
+        pytest.skip(f"no MNIST at {SHARED_MNIST}")
+    return load_mnist(SHARED_MNIST)
+
+
+@pytest.fixture(scope="session")
+def bundled():
+    from lava_balanced.data import load_bundled
+    return load_bundled()

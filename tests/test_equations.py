@@ -1,0 +1,152 @@
+"""The equations against hand-computed values (docs/model.md numbers them)."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from lava_balanced import equations as eq
+from lava_balanced import kernels as K
+
+NEURON = dict(dt=1.0, tau_m=2.0, v_leak=0.0, v_exc=4.0, v_inh=-1.0, g_exc=0.0)
+
+
+def test_lif_constant_subthreshold_input_follows_the_exponential():
+    # eq. 1 with I_syn/g_L = 0.8, no conductances: V_k = 0.8 (1 - e^{-k dt/tau})
+    v = np.zeros((1, 1))
+    for k in range(1, 8):
+        v = eq.lif_integrate(v, np.full((1, 1), 0.8), np.zeros((1, 1)), **NEURON)
+        assert v[0, 0] == pytest.approx(0.8 * (1 - math.exp(-k / 2.0)), rel=1e-12)
+
+
+def test_lif_trajectory_with_threshold_and_reset():
+    # I = 1.5, tau = 2, dt = 1, V_th = 1, reset 0: V_1 = 1.5 (1 - e^-0.5) = 0.5902,
+    # V_2 = 1.5 (1 - e^-1) = 0.9482, V_3 = 1.5 (1 - e^-1.5) = 1.1653 -> spike, reset.
+    # The trajectory then repeats with period 3.
+    p = K.LIFParams(**NEURON, v_th=1.0, v_reset=0.0, t_ref=0)
+    v, ref = np.zeros((1, 1)), np.zeros((1, 1))
+    vs, spikes = [], []
+    for _ in range(9):
+        v, ref, s, _ = K.lif_step(v, ref, np.full((1, 1), 1.5), np.zeros((1, 1)), None, None, False, p)
+        vs.append(v[0, 0])
+        spikes.append(int(s[0, 0]))
+    assert spikes == [0, 0, 1] * 3
+    expected = [1.5 * (1 - math.exp(-0.5)), 1.5 * (1 - math.exp(-1.0)), 0.0] * 3
+    assert vs == pytest.approx(expected, rel=1e-12)
+
+
+def test_lif_refractory_period_holds_the_reset():
+    p = K.LIFParams(**NEURON, v_th=1.0, v_reset=0.0, t_ref=2)
+    v, ref = np.full((1, 1), 0.99), np.zeros((1, 1))
+    out = []
+    for _ in range(4):
+        v, ref, s, _ = K.lif_step(v, ref, np.full((1, 1), 5.0), np.zeros((1, 1)), None, None, False, p)
+        out.append((int(s[0, 0]), v[0, 0]))
+    assert [o[0] for o in out] == [1, 0, 0, 1]
+    assert out[1][1] == 0.0 and out[2][1] == 0.0
+
+
+def test_inhibitory_conductance_pulls_towards_reversal_without_overshoot():
+    # a huge g_I: V relaxes to V_inf = g_I V_I / (1 + g_I), never below V_I
+    v = np.full((1, 1), 0.5)
+    for _ in range(5):
+        v = eq.lif_integrate(v, np.zeros((1, 1)), np.full((1, 1), 1e3), **NEURON)
+        assert v[0, 0] >= -1.0
+    assert v[0, 0] == pytest.approx(1e3 * -1.0 / (1 + 1e3), rel=1e-9)
+
+
+def test_stp_converges_to_the_analytic_steady_state():
+    U, tau_f, tau_d, isi = 0.2, 20.0, 5.0, 4
+    df, dd = math.exp(-1 / tau_f), math.exp(-1 / tau_d)
+    u, x = np.zeros((1, 1)), np.ones((1, 1))
+    releases = []
+    for t in range(2000):
+        s = np.array([[t % isi == 0]])
+        u, x, r = eq.stp_step(u, x, s, U, df, dd)
+        if s[0, 0]:
+            releases.append(r[0, 0])
+    u_star, x_star = eq.stp_steady_state(isi, U, df, dd)
+    assert releases[-1] == pytest.approx(u_star * x_star, rel=1e-9)
+    # and by hand: u* = U / (1 - (1-U) e^{-isi/tau_f})
+    assert u_star == pytest.approx(U / (1 - (1 - U) * math.exp(-isi / tau_f)), rel=1e-12)
+
+
+def test_stp_low_rate_facilitates_high_rate_depresses():
+    U, df, dd = 0.2, math.exp(-1 / 50.0), math.exp(-1 / 20.0)
+    low = np.prod(eq.stp_steady_state(40, U, df, dd))
+    high = np.prod(eq.stp_steady_state(2, U, df, dd))
+    first = U * 1.0  # release of an isolated spike
+    assert high < first  # depression dominates at high rates
+    assert eq.stp_steady_state(40, U, df, dd)[0] > U  # u facilitated above U
+
+
+def test_consolidation_tiny_case_by_hand():
+    # eq. 12 with one sample: dw = Vj' Vi' - Vj Vi
+    pre_f, post_f = np.array([[1.0, 0.5]]), np.array([[0.2]])
+    pre_n, post_n = np.array([[1.0, 0.5]]), np.array([[0.6]])
+    dw = eq.consolidation_dw(pre_n, post_n, pre_f, post_f)
+    np.testing.assert_allclose(dw, [[0.4], [0.2]])
+
+
+def test_consolidation_averages_over_the_batch():
+    pre = np.array([[1.0], [0.0]])
+    dw = eq.consolidation_dw(pre, np.array([[1.0], [1.0]]), pre, np.zeros((2, 1)))
+    np.testing.assert_allclose(dw, [[0.5]])
+
+
+def test_ei_update_cases_by_hand():
+    w = np.array([[0.4, 0.4, -0.4, 0.0, 0.0]])
+    dw = np.array([[1.0, -10.0, 10.0, -1.0, 1.0]])
+    sign = np.array([[1.0, 1.0, -1.0, 1.0, 1.0]])
+    new = eq.ei_bounded_update(w, dw, sign, eta0=0.1, eta1=0.5)
+    # grow freely: 0.4 + 0.1; shrink limited to eta1 |w| = 0.2 on both signs;
+    # a zero excitatory weight cannot go negative but may grow
+    np.testing.assert_allclose(new, [[0.5, 0.2, -0.2, 0.0, 0.1]])
+
+
+@settings(max_examples=150, deadline=None)
+@given(arrays(np.float64, (6, 4), elements=st.floats(-5, 5)),
+       arrays(np.float64, (6, 4), elements=st.floats(-1e3, 1e3)),
+       arrays(np.int8, (6,), elements=st.sampled_from([-1, 1])),
+       st.floats(1e-4, 10.0), st.floats(0.01, 0.99))
+def test_ei_update_never_flips_a_sign(magnitude, dw, types, eta0, eta1):
+    sign = types.astype(float)[:, None]
+    w = np.abs(magnitude) * sign  # Dale's law: row signs by presynaptic type
+    new = eq.ei_bounded_update(w, dw, sign, eta0, eta1)
+    assert np.all(new * sign >= 0)
+    # away from the subnormal range a shrinking step keeps (1 - eta1) of |w|
+    normal = np.abs(w) > 1e-300
+    assert np.all(np.abs(new[normal]) >= (1 - eta1) * np.abs(w[normal]) * (1 - 1e-12))
+
+
+def test_split_ei_by_presynaptic_type():
+    w = np.array([[0.5, 0.0], [-0.25, -1.0]])
+    w_e, w_i = eq.split_ei(w, np.array([1.0, -1.0]))
+    np.testing.assert_array_equal(w_e, [[0.5, 0.0], [0.0, 0.0]])
+    np.testing.assert_array_equal(w_i, [[0.0, 0.0], [0.25, 1.0]])
+    assert eq.split_ei(np.ones((2, 2)), np.ones(2))[1] is None
+
+
+def test_supervision_full_rate_clamps_to_the_target():
+    v = np.array([[0.3, 0.7]])
+    err = eq.supervision_error(v, np.array([[1.0, 0.0]]), v_leak=0.0, v_th=1.0)
+    np.testing.assert_allclose(err, [[0.7, -0.7]])
+    np.testing.assert_allclose(v + eq.supervision_nudge(err, 1.0, 1.0), [[1.0, 0.0]])
+
+
+def test_encoder_rate_matches_intensity():
+    rng = np.random.default_rng(1)
+    x = np.array([[0.0, 0.25, 0.5, 1.0]])
+    n = 20000
+    spikes = np.stack([eq.bernoulli_spikes(x, 0.8, rng.random(x.shape)) for _ in range(n)]).mean(0)
+    np.testing.assert_allclose(spikes, 0.8 * x, atol=4 * math.sqrt(0.25 / n))
+    assert spikes[0, 0] == 0.0
+
+
+def test_neuron_sign_mask_proportion():
+    sign = eq.neuron_sign_mask(100, 0.3, np.random.default_rng(0))
+    assert (sign < 0).sum() == 30 and (sign > 0).sum() == 70
+    assert (eq.neuron_sign_mask(10, 1.0, np.random.default_rng(0)) < 0).all()
