@@ -16,6 +16,7 @@ Where the data comes from, in order:
 from __future__ import annotations
 
 import gzip
+import zlib
 import hashlib
 import os
 import shutil
@@ -107,7 +108,7 @@ def _read_bytes(path: Path) -> bytes:
             with gzip.open(path, "rb") as fh:
                 return fh.read()
         return path.read_bytes()
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise IDXError(f"{path}: cannot read ({exc}); the file is corrupt or truncated") from exc
 
 

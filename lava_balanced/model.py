@@ -137,12 +137,11 @@ def load_model(path: Union[str, Path]):
             weights = Weights(f["w_in"], f["w_out"], f["hidden_sign"])
             cfg = Config.from_dict(_toml_loads(str(f["config"])))
             meta = json.loads(str(f["meta"]))
-    except (OSError, EOFError, KeyError) as exc:
-        raise ValueError(f"{path}: cannot read model file ({exc}); corrupt or truncated") from exc
-    except Exception as exc:  # zipfile.BadZipFile and friends
-        if isinstance(exc, ValueError):
+    except Exception as exc:  # OSError, zipfile.BadZipFile, numpy's ValueError, ...
+        if isinstance(exc, ValueError) and str(path) in str(exc):
             raise
-        raise ValueError(f"{path}: cannot read model file ({type(exc).__name__}: {exc})") from exc
+        raise ValueError(f"{path}: cannot read model file ({type(exc).__name__}: {exc}); "
+                         "corrupt, truncated or not a lava-balanced model") from exc
     return weights, cfg, meta
 
 

@@ -91,12 +91,9 @@ def load_checkpoint(path: Union[str, Path]):
             w = Weights(f["w_in"], f["w_out"], f["hidden_sign"])
             cfg = Config.from_dict(_toml_loads(str(f["config"])))
             return w, cfg, int(f["next_batch"]), f["confusion"].astype(np.int64), json.loads(str(f["history"]))
-    except (OSError, KeyError, EOFError) as exc:
-        raise ValueError(f"{path}: cannot read checkpoint ({exc}); corrupt or truncated") from exc
-    except Exception as exc:
-        if isinstance(exc, ValueError):
-            raise
-        raise ValueError(f"{path}: cannot read checkpoint ({type(exc).__name__}: {exc})") from exc
+    except Exception as exc:  # OSError, zipfile.BadZipFile, numpy's ValueError, ...
+        raise ValueError(f"{path}: cannot read checkpoint ({type(exc).__name__}: {exc}); "
+                         "corrupt or truncated") from exc
 
 
 def _same_training(a: Config, b: Config) -> bool:
