@@ -125,13 +125,13 @@ class LearningConfig:
     eta_mp: float = 1.0       #: MP balance rate, eq. 5
     eta_c: float = 0.1        #: supervision rate, eq. 11
     eta_stdp: float = 1.0     #: consolidation rate, eq. 12
-    eta0: float = 0.1         #: base learning rate, eq. 6
+    eta0: float = 0.2         #: base learning rate, eq. 6
     eta1: float = 0.5         #: shrink margin in (0, 1), eq. 6
     init_in: float = 0.02     #: input -> hidden weights ~ U(0, init_in)
     init_out: float = 0.1     #: hidden -> output weight magnitudes ~ U(0, init_out)
     lr_hidden_scale: float = 1.0  #: multiplies eta0 on the input -> hidden synapses
     feedback_delay: int = 2   #: steps from an output error to its top-down term in the hidden layer (eq. 5)
-    lr_decay_batches: float = 0.0  #: > 0: rate eta / (1 + batch / lr_decay_batches); 0: constant
+    lr_decay_batches: float = 300.0  #: > 0: rate eta / (1 + batch / lr_decay_batches); 0: constant
     hidden_trace: str = "rate"        #: V_i of a hidden neuron in eq. 12: "rate" or "potential" (phase means)
     output_trace: str = "potential"   #: V_i of an output neuron in eq. 12: "rate" or "potential"
 
