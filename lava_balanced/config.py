@@ -79,8 +79,8 @@ class SynapseConfig:
     tau_s: float = 1.0       #: synaptic current time constant (ms), eq. 9
     stp: bool = True         #: use STP (eq. 7-9) on the hidden -> output synapses
     stp_input: bool = False  #: also on the input -> hidden synapses
-    U: float = 0.5           #: STP utilisation increment, eq. 7
-    tau_f: float = 20.0      #: facilitation recovery time (ms), eq. 7
+    U: float = 0.1           #: STP utilisation increment, eq. 7
+    tau_f: float = 100.0     #: facilitation recovery time (ms), eq. 7
     tau_d: float = 5.0       #: depression recovery time (ms), eq. 8
     A: float = 2.0           #: STP gain ("maximal connection weight"), eq. 9
 

@@ -161,9 +161,9 @@ def encoder_uniforms(seed: int, epoch: int, indices: np.ndarray, steps: int, n: 
 
 
 def encode(uniform_t: np.ndarray, x: np.ndarray, max_rate: float) -> np.ndarray:
-    """Input spikes of one step (float 0/1), eq.-free random sampling of
+    """Input spikes of one step (int8 0/1), the random sampling of
     Algorithm 1 step 1 (:func:`lava_balanced.equations.bernoulli_spikes`)."""
-    return eq.bernoulli_spikes(x, max_rate, uniform_t).astype(np.float64)
+    return eq.bernoulli_spikes(x, max_rate, uniform_t).view(np.int8)
 
 
 def teacher_spikes(seed: int, epoch: int, indices: np.ndarray, labels: np.ndarray, steps: int,
@@ -203,7 +203,7 @@ def lif_step(v: np.ndarray, ref: np.ndarray, i_syn: np.ndarray, g_inh: np.ndarra
             error = eq.supervision_error(v, teacher, v_leak=p.v_leak, v_th=p.v_th)
             v = v + eq.supervision_nudge(error, p.eta_c, p.v_scale)
     spikes, v, ref = eq.lif_fire(v, ref, v_th=p.v_th, v_reset=p.v_reset, t_ref=p.t_ref)
-    return v, ref, spikes.astype(np.float64), error
+    return v, ref, spikes.view(np.int8), error
 
 
 def synapse_forward(w_split, drive_e: np.ndarray, drive_i: np.ndarray, u: np.ndarray,

@@ -69,7 +69,7 @@ def test_training_in_lava_learns_mnist(mnist):
     on the first 2,000 test images: well above the 10 % of chance."""
     cfg = Config().override(**{"training.n_train": 6000, "training.n_test": 2000})
     res = train(cfg, mnist, backend="lava")
-    assert res.test.accuracy >= 0.60, res.test.accuracy
+    assert res.test.accuracy >= 0.65, res.test.accuracy  # measured: 0.692 (seed 0)
     res.weights.check()  # Dale's law held throughout
 
 
