@@ -83,8 +83,9 @@ class _Progress:
             return
         if self.bar is None:
             from tqdm import tqdm
-            self.bar = tqdm(total=info["total"], unit="batch", desc="train", file=sys.stderr)
-            self.bar.update(info["batch"] - self.bar.n if info["batch"] < info["total"] else 0)
+            self.bar = tqdm(total=info["total"], initial=info["batch"], unit="batch", desc="train",
+                            file=sys.stderr)
+            return
         self.bar.update(info["batch"] - self.bar.n)
         self.bar.set_postfix(train_acc=f"{info['train_accuracy']:.3f}",
                              ckpt="saved" if info.get("checkpoint") else "")

@@ -247,6 +247,9 @@ def train(cfg: Optional[Config] = None, data: Union[None, str, Path, Dataset] = 
             progress({"batch": g, "total": total, "train_accuracy": acc,
                       "checkpoint": "weights" in msg and ckpt_path is not None})
 
+    if progress is not None:  # the starting point, before Lava compiles and starts
+        progress({"batch": start, "total": total, "train_accuracy": float(np.trace(confusion) / max(confusion.sum(), 1)),
+                  "checkpoint": False})
     t0 = time.time()
     chunk = max(1, min(cfg.training.checkpoint_every or per_epoch, per_epoch, 50))
     ckpt_every = cfg.training.checkpoint_every or per_epoch

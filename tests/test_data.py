@@ -92,3 +92,28 @@ def test_bundled_subset_is_stratified_and_matches_mnist(bundled, mnist):
 
 def test_load_dataset_bundled():
     assert load_dataset("bundled").source == "bundled"
+
+
+def test_download_verifies_checksums(tmp_path):
+    """download_mnist against local mirrors (file:// URLs): a mirror serving
+    the wrong bytes is refused by md5, the next one is used."""
+    import shutil
+
+    from tests.conftest import SHARED_MNIST
+    from lava_balanced.data import MNIST_FILES, download_mnist, md5sum
+
+    if not SHARED_MNIST.exists():
+        pytest.skip("no MNIST to serve")
+    bad, good = tmp_path / "bad", tmp_path / "good"
+    bad.mkdir(), good.mkdir()
+    for stem, _, _ in MNIST_FILES.values():
+        (bad / (stem + ".gz")).write_bytes(b"not mnist")
+        shutil.copy(SHARED_MNIST / (stem + ".gz"), good / (stem + ".gz"))
+    dest = tmp_path / "dest"
+    with pytest.raises(RuntimeError, match="md5"):
+        download_mnist(dest, mirrors=(bad.as_uri() + "/",))
+    assert not any(dest.glob("*.gz"))  # nothing unverified left in place
+    download_mnist(dest, mirrors=(bad.as_uri() + "/", good.as_uri() + "/"))
+    for stem, md5_gz, _ in MNIST_FILES.values():
+        assert md5sum(dest / (stem + ".gz")) == md5_gz
+    assert load_mnist(dest).train_images.shape == (60000, 784)
