@@ -4,6 +4,7 @@
 
     lava-balanced train [--config FILE] [--data DIR|bundled|cache] [--out DIR] ...
     lava-balanced evaluate MODEL [--data ...] [--split test|train]
+    lava-balanced experiment stp|inhibitory [--quick] [--out docs/results]
     lava-balanced config            # print the default configuration (TOML)
 """
 
@@ -138,6 +139,20 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def cmd_experiment(args) -> int:
+    from .experiments import run_experiment
+
+    cfg = _build_config(args)
+    command = args.command_line or "lava-balanced " + " ".join(args.argv)
+    res = run_experiment(args.name, cfg, out=args.out, quick=args.quick, data=_data_arg(args.data),
+                         backend=args.backend, progress=None if args.quiet else print, command=command)
+    print(",".join(res["header"]))
+    for row in res["rows"]:
+        print(",".join(str(v) for v in row))
+    print(f"wrote {args.out}/{args.name}.csv, .json, .png in {res['seconds']:.1f} s")
+    return 0
+
+
 def cmd_config(args) -> int:
     print(Config().dumps(), end="")
     return 0
@@ -186,6 +201,21 @@ def make_parser() -> argparse.ArgumentParser:
     _common(e)
     e.set_defaults(func=cmd_evaluate)
 
+    x = sub.add_parser("experiment", help="run one of the paper's experiments (stp, inhibitory)")
+    x.add_argument("name", choices=("stp", "inhibitory"))
+    x.add_argument("--out", default="docs/results", help="output folder (default: %(default)s)")
+    x.add_argument("--quick", action="store_true", help="a small version (not a result)")
+    x.add_argument("--config", help="TOML configuration file")
+    x.add_argument("--set", action="append", metavar="SECTION.KEY=VALUE")
+    x.add_argument("--quiet", action="store_true")
+    for flag in ("--hidden", "--epochs", "--batch-size", "--seed", "--n-train", "--n-test",
+                 "--checkpoint-every"):
+        x.add_argument(flag, type=int)
+    x.add_argument("--p-inh", type=float)
+    x.add_argument("--command-line", help=argparse.SUPPRESS)
+    _common(x)
+    x.set_defaults(func=cmd_experiment, backend="reference")
+
     c = sub.add_parser("config", help="print the default configuration as TOML")
     c.set_defaults(func=cmd_config)
     return parser
@@ -193,7 +223,9 @@ def make_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = make_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    args.argv = argv
     try:
         return args.func(args)
     except (ConfigError, IDXError, FileNotFoundError, ValueError, LavaRunError) as exc:

@@ -1,0 +1,180 @@
+"""The paper's experiments, one command each: ``lava-balanced experiment NAME``.
+
+Each experiment writes ``<out>/<name>.csv`` (the measured table),
+``<out>/<name>.json`` (the table with the command, configuration and
+timing) and ``<out>/<name>.png`` (the figure), by default under
+``docs/results/``. ``--quick`` runs a small version (a subset, a few
+batches) that the test suite executes so the commands cannot rot; its numbers
+are not results.
+
+Available:
+
+* ``stp`` (paper Fig. 6): u and x of the Tsodyks-Markram synapse (eq. 7-8)
+  under regular presynaptic spike trains of several rates, and the resulting
+  synaptic current (eq. 9): how STP keeps I_syn in a narrow band across
+  rates.
+* ``inhibitory`` (paper Fig. 4-5): test accuracy against the proportion of
+  inhibitory hidden neurons, 0 % to 100 % in steps of 10 %.
+
+Training experiments run on the numpy reference path by default (it ends
+training with the same weights as the Lava processes, bit for bit, as
+``tests/test_processes.py`` checks); ``--backend lava`` runs them in Lava.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Dict, List, Optional
+
+import numpy as np
+
+from . import equations as eq
+from .config import Config
+from .data import Dataset, load_dataset
+
+__all__ = ["EXPERIMENTS", "run_experiment", "stp_experiment", "inhibitory_experiment"]
+
+
+def _write(out: Path, name: str, header: List[str], rows: List[list], meta: Dict) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / f"{name}.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+    (out / f"{name}.json").write_text(json.dumps({**meta, "columns": header, "rows": rows}, indent=1) + "\n")
+
+
+def _plt():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+# ---------------------------------------------------------------------------
+def stp_experiment(cfg: Config, out: Path, quick: bool = False, **_) -> Dict:
+    """Fig. 6: u, x and the synaptic current under regular spike trains.
+
+    A single synapse of weight 1 receives a regular train at each rate for
+    ``duration`` ms (dt from the config); u, x and the release u x are
+    recorded every step, and the current ``I_syn`` of eq. 9 is integrated
+    with ``tau_s``. The table lists, per rate, the steady-state u*, x* (the
+    analytic values of ``equations.stp_steady_state`` next to the simulated
+    ones) and the mean current, with and without STP.
+    """
+    s, n = cfg.synapse, cfg.neuron
+    dt = n.dt
+    rates_hz = [5, 10, 20, 50, 100, 200] if not quick else [10, 100]
+    duration = 1000.0
+    steps = int(duration / dt)
+    df, dd, ds = math.exp(-dt / s.tau_f), math.exp(-dt / s.tau_d), math.exp(-dt / s.tau_s)
+    rows, traces = [], {}
+    for rate in rates_hz:
+        isi = max(1, int(round(1000.0 / rate / dt)))
+        u, x, i_stp, i_plain = np.zeros((1, 1)), np.ones((1, 1)), 0.0, 0.0
+        rec = np.zeros((steps, 4))
+        for t in range(steps):
+            spike = np.array([[t % isi == 0]])
+            u, x, release = eq.stp_step(u, x, spike, s.U, df, dd)
+            i_stp = i_stp * ds + s.A * float(release[0, 0])
+            i_plain = i_plain * ds + float(spike[0, 0])
+            rec[t] = (u[0, 0], x[0, 0], i_stp, i_plain)
+        traces[rate] = rec
+        u_star, x_star = eq.stp_steady_state(isi, s.U, df, dd)
+        last = (steps - 1) // isi * isi  # the last spike
+        half = steps // 2
+        rows.append([rate, isi * dt, round(u_star, 6), round(float(rec[last, 0]), 6), round(x_star, 6),
+                     round(float(rec[last, 1] / (1 - rec[last, 0])), 6),
+                     round(float(rec[half:, 2].mean()), 6), round(float(rec[half:, 3].mean()), 6)])
+    header = ["rate_hz", "isi_ms", "u_star_analytic", "u_star_simulated", "x_star_analytic",
+              "x_star_simulated", "mean_I_syn_stp", "mean_I_syn_without_stp"]
+    plt = _plt()
+    fig, axes = plt.subplots(3, 1, figsize=(7.5, 8), sharex=True)
+    time_ms = np.arange(steps) * dt
+    for rate, rec in traces.items():
+        axes[0].plot(time_ms, rec[:, 0], label=f"{rate} Hz")
+        axes[1].plot(time_ms, rec[:, 1], label=f"{rate} Hz")
+        axes[2].plot(time_ms, rec[:, 0] * rec[:, 1] * s.A, label=f"{rate} Hz")
+    axes[0].set_ylabel("u (facilitation)")
+    axes[1].set_ylabel("x (resources)")
+    axes[2].set_ylabel("A u x (release per spike)")
+    axes[2].set_xlabel("time (ms)")
+    axes[0].legend(ncol=3, fontsize=8)
+    axes[0].set_title(f"STP, eq. 7-9: U={s.U}, tau_f={s.tau_f} ms, tau_d={s.tau_d} ms, A={s.A}")
+    fig.tight_layout()
+    out.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out / "stp.png", dpi=110)
+    plt.close(fig)
+    meta = {"experiment": "stp", "paper": "Fig. 6", "quick": quick, "synapse": cfg.to_dict()["synapse"],
+            "dt_ms": dt, "duration_ms": duration}
+    _write(out, "stp", header, rows, meta)
+    return {"header": header, "rows": rows}
+
+
+# ---------------------------------------------------------------------------
+def inhibitory_experiment(cfg: Config, out: Path, quick: bool = False, data=None, backend: str = "reference",
+                          progress: Optional[Callable[[str], None]] = None, **_) -> Dict:
+    """Fig. 4-5: test accuracy against the proportion of inhibitory hidden
+    neurons (0 % to 100 %, step 10 %), everything else at the configuration's
+    values. One training run per proportion, same seed."""
+    from .training import train
+
+    ds = data if isinstance(data, Dataset) else load_dataset(data or "bundled")
+    props = [round(0.1 * k, 1) for k in range(11)] if not quick else [0.0, 0.3, 1.0]
+    if quick:
+        cfg = cfg.override(**{"training.n_train": 256, "training.n_test": 100, "training.n_hidden": 20,
+                              "encoding.t_free": 6, "encoding.t_nudge": 6})
+    rows = []
+    for p in props:
+        c = cfg.override(**{"training.p_inh": p})
+        t0 = time.time()
+        res = train(c, ds, backend=backend)
+        rows.append([p, round(res.test.accuracy, 4), round(res.train_accuracy, 4), round(time.time() - t0, 1)])
+        if progress:
+            progress(f"p_inh={p:.1f}: test accuracy {res.test.accuracy:.4f}")
+    header = ["p_inh", "test_accuracy", "train_accuracy_online", "seconds"]
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    ax.plot([100 * r[0] for r in rows], [r[1] for r in rows], "o-", label="measured (test)")
+    ax.axhline(0.1, color="grey", ls=":", label="chance")
+    ax.set_xlabel("inhibitory hidden neurons (%)")
+    ax.set_ylabel("test accuracy")
+    ax.set_ylim(0, 1)
+    ax.set_title(f"E-I balance (paper Fig. 4-5), 784-{cfg.training.n_hidden}-10, "
+                 f"{cfg.training.epochs} epoch(s)")
+    ax.legend()
+    fig.tight_layout()
+    out.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out / "inhibitory.png", dpi=110)
+    plt.close(fig)
+    meta = {"experiment": "inhibitory", "paper": "Fig. 4-5", "quick": quick, "backend": backend,
+            "data": ds.source, "n_train": int(len(ds.train_images) if not cfg.training.n_train else cfg.training.n_train),
+            "config": cfg.to_dict()}
+    _write(out, "inhibitory", header, rows, meta)
+    return {"header": header, "rows": rows}
+
+
+EXPERIMENTS = {"stp": stp_experiment, "inhibitory": inhibitory_experiment}
+
+
+def run_experiment(name: str, cfg: Optional[Config] = None, out="docs/results", quick: bool = False,
+                   data=None, backend: str = "reference", progress=None, command: str = "") -> Dict:
+    """Run experiment ``name`` (see :data:`EXPERIMENTS`) and write its files;
+    ``command`` (the command line that ran it) is recorded in the JSON."""
+    if name not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {name!r}; available: {', '.join(sorted(EXPERIMENTS))}")
+    t0 = time.time()
+    out = Path(out)
+    result = EXPERIMENTS[name](cfg or Config(), out, quick=quick, data=data, backend=backend,
+                               progress=progress)
+    result["seconds"] = time.time() - t0
+    meta_path = out / f"{name}.json"
+    meta = json.loads(meta_path.read_text())
+    meta.update(command=command, seconds=round(result["seconds"], 1))
+    meta_path.write_text(json.dumps(meta, indent=1) + "\n")
+    return result

@@ -1,0 +1,38 @@
+"""The experiment commands run (quick mode) and write their files; the STP
+table agrees with the analytic steady state."""
+
+import csv
+import json
+
+import pytest
+
+from lava_balanced.cli import main
+
+pytestmark = pytest.mark.timeout(600)
+
+
+def test_stp_experiment_files_and_steady_state(tmp_path, capsys):
+    assert main(["experiment", "stp", "--out", str(tmp_path), "--quick"]) == 0
+    rows = list(csv.DictReader(open(tmp_path / "stp.csv")))
+    assert [r["rate_hz"] for r in rows] == ["10", "100"]
+    for r in rows:
+        assert float(r["u_star_simulated"]) == pytest.approx(float(r["u_star_analytic"]), rel=1e-4)
+        assert float(r["x_star_simulated"]) == pytest.approx(float(r["x_star_analytic"]), rel=1e-4)
+    meta = json.loads((tmp_path / "stp.json").read_text())
+    assert meta["paper"] == "Fig. 6" and meta["command"].startswith("lava-balanced experiment stp")
+    assert (tmp_path / "stp.png").stat().st_size > 10_000
+
+
+def test_inhibitory_experiment_quick(tmp_path, capsys):
+    assert main(["experiment", "inhibitory", "--out", str(tmp_path), "--quick", "--data", "bundled",
+                 "--quiet"]) == 0
+    rows = list(csv.DictReader(open(tmp_path / "inhibitory.csv")))
+    assert [float(r["p_inh"]) for r in rows] == [0.0, 0.3, 1.0]
+    assert all(0.0 <= float(r["test_accuracy"]) <= 1.0 for r in rows)
+    assert (tmp_path / "inhibitory.png").exists()
+    assert json.loads((tmp_path / "inhibitory.json").read_text())["backend"] == "reference"
+
+
+def test_unknown_experiment_is_refused():
+    with pytest.raises(SystemExit):
+        main(["experiment", "fig99"])
