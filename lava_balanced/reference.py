@@ -12,7 +12,7 @@ synapses to the hidden layer one step later (eq. 5's top-down term).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Optional
 
 import numpy as np

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +24,7 @@ from . import kernels as K
 from .config import Config
 from .data import Dataset, load_dataset
 from .lava_models import TAG_ASYNC
-from .model import Weights, atomic_write_bytes, init_weights, load_model, save_model
+from .model import Weights, atomic_write_bytes, init_weights, save_model
 from .reference import ReadoutStats, run_reference
 from .runner import run_isolated
 
@@ -232,9 +231,6 @@ def train(cfg: Optional[Config] = None, data: Union[None, str, Path, Dataset] = 
                              "resume needs the same one (epochs may differ)")
     if start >= total:
         raise ValueError(f"checkpoint is at batch {start}, training has only {total} batches")
-
-    epoch_start = lambda g: (g // per_epoch) * per_epoch  # noqa: E731
-    state = {"confusion": confusion, "epoch_base": epoch_start(start), "last": start}
 
     def on_progress(msg: Dict[str, Any]) -> None:
         g = msg["batch"]

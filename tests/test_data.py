@@ -6,7 +6,7 @@ import struct
 import numpy as np
 import pytest
 
-from lava_balanced.data import IDXError, load_bundled, load_dataset, load_mnist, read_idx
+from lava_balanced.data import IDXError, load_dataset, load_mnist, read_idx
 
 
 def _idx(path, array, gz=False, magic_type=0x08, dims=None):

@@ -80,6 +80,7 @@ def test_stp_low_rate_facilitates_high_rate_depresses():
     high = np.prod(eq.stp_steady_state(2, U, df, dd))
     first = U * 1.0  # release of an isolated spike
     assert high < first  # depression dominates at high rates
+    assert low > first  # facilitation dominates at low rates
     assert eq.stp_steady_state(40, U, df, dd)[0] > U  # u facilitated above U
 
 

@@ -18,7 +18,7 @@ from lava_balanced.network import BalancedNetwork, run_config
 from lava_balanced.processes.encoder.process import SpikeEncoder
 from lava_balanced.processes.lif.process import BalancedLIF
 from lava_balanced.processes.synapse.process import EISynapse
-from lava_balanced.reference import layer_params, run_reference
+from lava_balanced.reference import run_reference
 from lava_balanced.runner import run_isolated
 
 pytestmark = pytest.mark.timeout(300)

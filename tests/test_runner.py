@@ -5,7 +5,6 @@ import os
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 from lava.magma.core.run_conditions import RunSteps
 

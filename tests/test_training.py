@@ -6,7 +6,6 @@ import pytest
 
 from lava_balanced import Config, evaluate, load_model, train
 from lava_balanced.cli import main
-from lava_balanced.data import Dataset
 from lava_balanced.training import CHECKPOINT_NAME, load_checkpoint
 
 pytestmark = pytest.mark.timeout(900)

@@ -1,6 +1,5 @@
 """Balanced LIF layer: eq. 1, MP balance (eq. 3-5), supervision (eq. 10-11)."""
 
-import numpy as np
 from lava.magma.core.process.ports.ports import InPort, OutPort
 from lava.magma.core.process.process import AbstractProcess
 from lava.magma.core.process.variable import Var
