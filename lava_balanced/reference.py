@@ -22,7 +22,7 @@ from . import kernels as K
 from .config import Config
 from .model import Weights
 
-__all__ = ["ReadoutStats", "layer_params", "run_reference", "intensities"]
+__all__ = ["ReadoutStats", "layer_params", "run_reference", "intensities", "record"]
 
 
 def intensities(images: np.ndarray) -> np.ndarray:
@@ -76,13 +76,15 @@ def layer_params(cfg: Config):
 def run_reference(weights: Weights, cfg: Config, images: np.ndarray, labels: np.ndarray,
                   sched: K.Schedule, n_batches: int, stats: Optional[ReadoutStats] = None,
                   on_batch: Optional[Callable[[int, Weights], None]] = None,
-                  predictions: Optional[np.ndarray] = None):
+                  predictions: Optional[np.ndarray] = None,
+                  on_step: Optional[Callable[[int, int, dict], None]] = None):
     """Run ``n_batches`` cycles of ``sched`` over ``images`` (uint8, (N, 784))
     and ``labels``. With ``sched.learning`` the weights are trained (a copy is
     returned; the argument is not modified). Returns ``(weights, stats)``.
     ``on_batch(global_batch, weights)`` is called after each cycle; each
     sample's prediction is written into ``predictions`` (indexed like
-    ``images``) when it is given."""
+    ``images``) when it is given. ``on_step(global_batch, tau, state)`` sees
+    every step's spikes and potentials (``s_in, s_h, v_h, s_o, v_o``)."""
     w = weights.copy()
     stats = stats or ReadoutStats(w.n_output)
     hid, out, syn_in, syn_out = layer_params(cfg)
@@ -124,6 +126,8 @@ def run_reference(weights: Weights, cfg: Config, images: np.ndarray, labels: np.
             a_o += s_o
             vsum += vo
             vhsum += vh
+            if on_step is not None:
+                on_step(g, tau, {"s_in": s_in, "s_h": s_h, "v_h": vh, "s_o": s_o, "v_o": vo})
             if tau == sched.t_free - 1:
                 pred = K.readout_predict(a_o / sched.t_free * sched.t_free, vsum / sched.t_free,
                                          enc.readout)
@@ -143,3 +147,19 @@ def run_reference(weights: Weights, cfg: Config, images: np.ndarray, labels: np.
         if on_batch is not None:
             on_batch(g, w)
     return w, stats
+
+
+def record(weights: Weights, cfg: Config, images: np.ndarray, seed: int = 0) -> dict:
+    """The free phase of each of ``images`` step by step (inference, as in a
+    test): ``{"s_in", "s_h", "v_h", "s_o", "v_o"}``, each ``(T, N, n)`` with
+    ``T = encoding.t_free``, for spike rasters and potential traces."""
+    n = len(images)
+    sched = K.Schedule(n, n, int(cfg.encoding.t_free), int(cfg.encoding.t_nudge), False, seed=seed)
+    steps: dict = {}
+
+    def keep(g, tau, state):
+        for key, value in state.items():
+            steps.setdefault(key, []).append(np.array(value, dtype=np.float64))
+
+    run_reference(weights, cfg, images, np.zeros(n, dtype=np.int64), sched, 1, on_step=keep)
+    return {key: np.stack(values) for key, values in steps.items()}
