@@ -33,6 +33,14 @@ def test_inhibitory_experiment_quick(tmp_path, capsys):
     assert json.loads((tmp_path / "inhibitory.json").read_text())["backend"] == "reference"
 
 
+def test_ablation_experiment_quick(tmp_path, capsys):
+    assert main(["experiment", "ablation", "--out", str(tmp_path), "--quick", "--data", "bundled",
+                 "--quiet"]) == 0
+    rows = list(csv.DictReader(open(tmp_path / "ablation.csv")))
+    assert [r["variant"] for r in rows] == ["MP only", "MP + FF LIF", "MP + FF + STP + 30% inh."]
+    assert [float(r["paper_accuracy"]) for r in rows] == [0.58, 0.89, 0.979]
+
+
 def test_unknown_experiment_is_refused():
     with pytest.raises(SystemExit):
         main(["experiment", "fig99"])
