@@ -15,6 +15,8 @@ Available:
   rates.
 * ``inhibitory`` (paper Fig. 4-5): test accuracy against the proportion of
   inhibitory hidden neurons, 0 % to 100 % in steps of 10 %.
+* ``table1`` (paper Table 1): 100 and 6,400 hidden neurons, with training
+  time and peak memory.
 * ``ablation`` (paper Fig. 7): MP only; MP + feed-forward LIF; MP + FF + STP
   + 30 % inhibitory neurons (see :data:`ABLATION` for the reading).
 
@@ -213,7 +215,68 @@ def ablation_experiment(cfg: Config, out: Path, quick: bool = False, data=None, 
     return {"header": header, "rows": rows}
 
 
-EXPERIMENTS = {"stp": stp_experiment, "inhibitory": inhibitory_experiment, "ablation": ablation_experiment}
+def scaled_for_hidden(cfg: Config, n_hidden: int, reference: int = 100) -> Config:
+    """The configuration for ``n_hidden`` neurons with the per-neuron
+    magnitudes of the ``reference``-neuron one: an output neuron sums over
+    all hidden neurons, so the hidden -> output weights, their learning rate
+    and the top-down term each hidden neuron receives (which passes through
+    those weights) are rescaled by ``reference / n_hidden``; the input
+    synapses keep their learning rate."""
+    k = reference / n_hidden
+    l = cfg.learning
+    return cfg.override(**{"training.n_hidden": n_hidden, "learning.init_out": l.init_out * k,
+                           "learning.eta0": l.eta0 * k, "learning.lr_hidden_scale": l.lr_hidden_scale / k,
+                           "learning.eta_mp": l.eta_mp / k})
+
+
+def table1_experiment(cfg: Config, out: Path, quick: bool = False, data=None, backend: str = "reference",
+                      progress: Optional[Callable[[str], None]] = None, **_) -> Dict:
+    """Table 1: test accuracy with 100 and 6,400 hidden neurons, with the
+    training time and the process's peak resident memory."""
+    import resource
+
+    from .training import train
+
+    ds = data if isinstance(data, Dataset) else load_dataset(data or "bundled")
+    sizes = [(100, 0.979), (6400, 0.9864)] if not quick else [(10, 0.979), (40, 0.9864)]
+    if quick:
+        cfg = cfg.override(**{"training.n_train": 256, "training.n_test": 100,
+                              "encoding.t_free": 6, "encoding.t_nudge": 6})
+    rows = []
+    for n_hidden, paper in sizes:
+        c = scaled_for_hidden(cfg, n_hidden, 100 if not quick else 10)
+        t0 = time.time()
+        res = train(c, ds, backend=backend)
+        peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rows.append([n_hidden, paper, round(res.test.accuracy, 4), round(res.seconds, 1),
+                     round(time.time() - t0, 1), round(peak_mib, 1)])
+        if progress:
+            progress(f"{n_hidden} hidden: test accuracy {res.test.accuracy:.4f} (paper {paper}), "
+                     f"{res.seconds:.0f} s training, peak RSS {peak_mib:.0f} MiB")
+    header = ["n_hidden", "paper_accuracy", "test_accuracy", "train_seconds", "total_seconds", "peak_rss_mib"]
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    x = np.arange(len(rows))
+    ax.bar(x - 0.2, [r[1] for r in rows], width=0.4, label="paper (Table 1)", alpha=0.6)
+    ax.bar(x + 0.2, [r[2] for r in rows], width=0.4, label="measured")
+    ax.set_xticks(x)
+    ax.set_xticklabels([f"{r[0]} hidden" for r in rows])
+    ax.set_ylabel("test accuracy")
+    ax.set_ylim(0, 1)
+    ax.legend(loc="lower right")
+    ax.set_title(f"Table 1, {cfg.training.epochs} epoch(s)")
+    fig.tight_layout()
+    out.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out / "table1.png", dpi=110)
+    plt.close(fig)
+    meta = {"experiment": "table1", "paper": "Table 1", "quick": quick, "backend": backend, "data": ds.source,
+            "config": cfg.to_dict(), "scaling": scaled_for_hidden.__doc__.split("\n\n")[0]}
+    _write(out, "table1", header, rows, meta)
+    return {"header": header, "rows": rows}
+
+
+EXPERIMENTS = {"stp": stp_experiment, "inhibitory": inhibitory_experiment, "ablation": ablation_experiment,
+               "table1": table1_experiment}
 
 
 def run_experiment(name: str, cfg: Optional[Config] = None, out="docs/results", quick: bool = False,

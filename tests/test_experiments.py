@@ -41,6 +41,23 @@ def test_ablation_experiment_quick(tmp_path, capsys):
     assert [float(r["paper_accuracy"]) for r in rows] == [0.58, 0.89, 0.979]
 
 
+def test_table1_experiment_quick(tmp_path, capsys):
+    assert main(["experiment", "table1", "--out", str(tmp_path), "--quick", "--data", "bundled", "--quiet"]) == 0
+    rows = list(csv.DictReader(open(tmp_path / "table1.csv")))
+    assert [int(r["n_hidden"]) for r in rows] == [10, 40]
+    assert all(float(r["peak_rss_mib"]) > 0 for r in rows)
+
+
+def test_scaling_keeps_per_neuron_magnitudes():
+    from lava_balanced import Config
+    from lava_balanced.experiments import scaled_for_hidden
+
+    c = scaled_for_hidden(Config(), 6400)
+    assert c.training.n_hidden == 6400
+    assert c.learning.init_out * 6400 == pytest.approx(Config().learning.init_out * 100)
+    assert c.learning.eta0 * c.learning.lr_hidden_scale == pytest.approx(Config().learning.eta0)
+
+
 def test_unknown_experiment_is_refused():
     with pytest.raises(SystemExit):
         main(["experiment", "fig99"])
