@@ -38,6 +38,10 @@ __all__ = [
     "consolidation_dw",
     "ei_bounded_update",
     "neuron_sign_mask",
+    "dense_drive",
+    "cuba_current_step",
+    "cuba_membrane_step",
+    "fire_above",
 ]
 
 
@@ -249,3 +253,51 @@ def neuron_sign_mask(n: int, p_inh: float, rng: np.random.Generator) -> np.ndarr
     sign = np.ones(n)
     sign[rng.permutation(n)[:n_inh]] = -1.0
     return sign
+
+
+# --------------------------------------------------------------------------
+# The deployable (exported) form: current-based LIF, NIR's CubaLIF at dt
+# --------------------------------------------------------------------------
+def dense_drive(presyn: np.ndarray, w: np.ndarray, bias) -> np.ndarray:
+    """What a dense connection delivers in one step: ``presyn @ w + bias``
+    (the sum of eq. 2 over the presynaptic spikes, with signed weights, plus
+    an optional constant per postsynaptic neuron, NIR's Affine bias)."""
+    return presyn @ w + bias
+
+
+def cuba_current_step(i: np.ndarray, drive: np.ndarray, decay_syn) -> np.ndarray:
+    """Synaptic current of a current-based (CUBA) layer, one step:
+    ``I <- decay_syn * I + drive`` with ``drive`` from :func:`dense_drive`.
+
+    This is eq. 2 with ``f_syn`` an exponential decay (what
+    :func:`synaptic_drive_step` computes) and signed weights: in the
+    deployable form an inhibitory presynaptic neuron injects a negative
+    current instead of a conductance (``docs/export.md`` says how eq. 1's
+    conductance and eq. 7-9's STP are mapped). ``decay_syn`` broadcasts per
+    neuron. NIR's CubaLIF, ``tau_syn dI/dt = -I + w_in * (W s + b)`` at step
+    ``dt``, is this with ``decay_syn = 1 - dt/tau_syn`` and the weights
+    ``(dt/tau_syn) w_in W^T``.
+    """
+    return i * decay_syn + drive
+
+
+def cuba_membrane_step(v: np.ndarray, i: np.ndarray, decay_mem, gain, v_leak) -> np.ndarray:
+    """Membrane of a CUBA LIF layer, one step:
+    ``V <- decay_mem * V + (1 - decay_mem) * V_L + gain * I``.
+
+    Eq. 1 without conductances, ``tau_m dV/dt = -(V - V_L) + I``: the exact
+    integration of :func:`lif_integrate` with ``g_E = g_I = 0`` is this with
+    ``decay_mem = exp(-dt/tau_m)`` and ``gain = 1 - decay_mem``; NIR's
+    ``tau dV/dt = (V_L - V) + r I`` at step ``dt`` (forward Euler) is this with
+    ``decay_mem = 1 - dt/tau`` and ``gain = r dt/tau``.
+    """
+    return v * decay_mem + (1.0 - decay_mem) * v_leak + gain * i
+
+
+def fire_above(v: np.ndarray, v_th, v_reset) -> Tuple[np.ndarray, np.ndarray]:
+    """NIR's and Loihi's threshold: spike where ``V > V_th`` (strictly), then
+    ``V <- V_reset``. Returns ``(spikes, v)``. (The trained network's
+    :func:`lif_fire` spikes at ``V >= V_th``; the two differ only when a
+    potential equals the threshold exactly.)"""
+    spikes = v > v_th
+    return spikes, np.where(spikes, v_reset, v)
