@@ -18,7 +18,7 @@ from lava.magma.core.run_configs import Loihi2SimCfg
 
 from . import kernels as K
 from .lava_models import TAG_ASYNC, TAG_SYNC
-from .processes.cubalif.process import PARAMS, CubaLIFLayer
+from .processes.cubalif.process import CubaLIFLayer
 from .processes.dense.process import BatchDense
 from .processes.encoder.process import SpikeEncoder
 from .processes.readout.process import Readout
