@@ -51,7 +51,7 @@ import numpy as np
 from . import equations as eq
 from . import kernels as K
 from .config import Config
-from .model import Weights
+from .model import DaleViolation, Weights
 
 __all__ = ["DeployLayer", "DeployNet", "from_trained", "run_deploy", "evaluate_deploy", "stp_gains",
            "STP_MODES"]
@@ -89,6 +89,7 @@ class DeployLayer:
     v_leak: Any = 0.0
     v_th: Any = 1.0
     v_reset: Any = 0.0
+    pre_sign: Optional[np.ndarray] = None
 
     def __post_init__(self):
         self.weight = np.asarray(self.weight, dtype=np.float64)
@@ -96,6 +97,11 @@ class DeployLayer:
             raise ValueError(f"weight must have shape (n_pre, n_post), got {self.weight.shape}")
         if not np.all(np.isfinite(self.weight)):
             raise ValueError("weight contains NaN or infinite values")
+        if self.pre_sign is not None:
+            self.pre_sign = np.asarray(self.pre_sign, dtype=np.float64)
+            if self.pre_sign.shape != (self.weight.shape[0],) or not np.all(np.isin(self.pre_sign, (-1.0, 1.0))):
+                raise ValueError(f"pre_sign must hold +1 / -1 per presynaptic neuron, shape ({self.weight.shape[0]},)")
+            self.check_dale()
         n = self.weight.shape[1]
         for name in ("bias", "decay_syn", "decay_mem", "gain", "v_leak", "v_th", "v_reset"):
             setattr(self, name, _vec(getattr(self, name), n, name))
@@ -104,6 +110,20 @@ class DeployLayer:
             if np.any((a < 0) | (a > 1)):
                 raise ValueError(f"{name} must lie in [0, 1] (a step dt longer than the time constant "
                                  f"cannot be discretised stably), got values in [{a.min()}, {a.max()}]")
+
+    def check_dale(self) -> "DeployLayer":
+        """With ``pre_sign`` set (+1 excitatory, -1 inhibitory presynaptic
+        neuron), every weight must carry its row's sign (Dale's law); raises
+        :class:`lava_balanced.model.DaleViolation` naming the first offender."""
+        if self.pre_sign is None:
+            return self
+        bad = self.weight * self.pre_sign[:, None] < 0
+        if np.any(bad):
+            j = int(np.argwhere(bad)[0][0])
+            kind = "excitatory" if self.pre_sign[j] > 0 else "inhibitory"
+            raise DaleViolation(f"{int(bad.sum())} weight(s) have the wrong sign for their presynaptic "
+                                f"neuron (first: presynaptic neuron {j}, {kind})")
+        return self
 
     @property
     def n_pre(self) -> int:
@@ -264,7 +284,7 @@ def from_trained(weights: Weights, cfg: Config, stp: str = "calibrated",
     decay_syn = float(np.exp(-n.dt / cfg.synapse.tau_s))
     common = dict(decay_syn=decay_syn, decay_mem=decay_mem, gain=1.0, v_leak=n.v_leak,
                   v_th=n.v_th, v_reset=n.v_reset)
-    hidden = DeployLayer(weight=(1.0 - decay_mem) * weights.w_in, **common)
+    hidden = DeployLayer(weight=(1.0 - decay_mem) * weights.w_in, pre_sign=weights.input_sign, **common)
     # hidden -> output: STP gain per presynaptic neuron, conductance -> current
     row = np.ones(weights.n_hidden)
     gains = None
@@ -277,7 +297,8 @@ def from_trained(weights: Weights, cfg: Config, stp: str = "calibrated",
     v_at = n.v_leak if inh_potential is None else float(inh_potential)
     inhibitory = weights.hidden_sign < 0
     row = np.where(inhibitory, row * (v_at - n.v_inh), row)
-    output = DeployLayer(weight=(1.0 - decay_mem) * weights.w_out * row[:, None], **common)
+    output = DeployLayer(weight=(1.0 - decay_mem) * weights.w_out * row[:, None],
+                         pre_sign=weights.hidden_sign, **common)
     meta = {
         "source": "lava-balanced trained Balanced SNN (Zhang et al., IJCAI-18)",
         "stp_mapping": stp if cfg.synapse.stp else "none (trained without STP)",
