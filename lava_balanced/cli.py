@@ -5,6 +5,8 @@
     lava-balanced train [--config FILE] [--data DIR|bundled|cache] [--out DIR] ...
     lava-balanced evaluate MODEL [--data ...] [--split test|train]
     lava-balanced experiment stp|inhibitory|ablation|table1 [--quick] [--out docs/results]
+    lava-balanced export MODEL --to nir|loihi OUT [--measure] [--stp calibrated|steady|first]
+    lava-balanced evaluate-nir FILE.nir [--dt 1.0] [--data ...]   # any NIR chain, run on Lava
     lava-balanced config            # print the default configuration (TOML)
 """
 
@@ -153,6 +155,84 @@ def cmd_experiment(args) -> int:
     return 0
 
 
+def _deploy_net(args, weights, cfg, ds):
+    from .deploy import from_trained
+
+    n_cal = min(args.calibration, len(ds.train_images))
+    return from_trained(weights, cfg, stp=args.stp, calibration_images=ds.train_images[:n_cal],
+                        stp_rate=args.stp_rate)
+
+
+def cmd_export(args) -> int:
+    """Export a trained model (NIR graph, or Loihi fixed point), optionally
+    measuring what the export computes against the trained network."""
+    from .data import load_dataset
+    from .deploy import evaluate_deploy
+    from .training import evaluate
+
+    weights, cfg, meta = load_model(args.model)
+    data = _data_arg(args.data)
+    ds = load_dataset(data, download=args.download)
+    net = _deploy_net(args, weights, cfg, ds)
+    out = Path(args.out)
+    report = {"model": str(args.model), "to": args.to, "out": str(out), "data": data,
+              "stp_mapping": args.stp, "n_calibration": min(args.calibration, len(ds.train_images)),
+              "dt": net.dt, "t_steps": net.t_steps}
+    if args.to == "nir":
+        from .exporters.nir import from_nir, read_nir, to_nir, write_nir
+
+        write_nir(out, to_nir(net))
+        print(f"wrote {out} (NIR: Input -> Linear -> CubaLIF -> Linear -> CubaLIF -> Output, dt = {net.dt} ms, "
+              f"{net.t_steps} steps per sample, STP mapped as {args.stp!r})")
+        run_net, run_tag = from_nir(read_nir(out), dt=net.dt), args.tag
+    else:
+        from .exporters.loihi import quantize, read_netx, write_netx
+
+        write_netx(out, quantize(net))
+        print(f"wrote {out} (Loihi fixed point, lava-dl netx layout plus lava-balanced attributes)")
+        run_net, run_tag = read_netx(out), "fixed_pt"
+    if args.measure:
+        images, labels = ds.test_images, ds.test_labels
+        if args.n_test:
+            images, labels = images[:args.n_test], labels[:args.n_test]
+        trained = evaluate(weights, cfg, ds.subset(None, len(images)),
+                           backend=args.backend, limit=False)
+        exported = evaluate_deploy(run_net, images, labels, backend=args.backend, tag=run_tag)
+        agree = float(np.mean(trained.predictions == exported.predictions))
+        report.update(n_test=int(len(labels)), backend=args.backend, trained_accuracy=trained.accuracy,
+                      exported_accuracy=exported.accuracy, agreement=agree,
+                      accuracy_change=exported.accuracy - trained.accuracy)
+        what = "read back from the file" if args.to == "nir" else "fixed_pt models"
+        print(f"trained network: {trained.accuracy:.4f}; exported network ({what}, {args.backend}): "
+              f"{exported.accuracy:.4f} ({exported.accuracy - trained.accuracy:+.4f}); "
+              f"same prediction on {agree:.2%} of {len(labels)} test images")
+    if args.json:
+        print(json.dumps(report))
+    return 0
+
+
+def cmd_evaluate_nir(args) -> int:
+    """Run any NIR graph of supported primitives on Lava against MNIST."""
+    from .data import load_dataset
+    from .deploy import evaluate_deploy
+    from .exporters.nir import from_nir, read_nir
+
+    net = from_nir(read_nir(args.nir), dt=args.dt, t_steps=args.t_steps, max_rate=args.max_rate,
+                   seed=args.seed)
+    data = _data_arg(args.data)
+    ds = load_dataset(data, download=args.download)
+    images, labels = ds.test_images, ds.test_labels
+    if args.n_test:
+        images, labels = images[:args.n_test], labels[:args.n_test]
+    if images.shape[1] != net.n_in:
+        raise ValueError(f"the graph takes {net.n_in} inputs but the images have {images.shape[1]} pixels")
+    res = evaluate_deploy(net, images, labels, backend=args.backend, tag=args.tag)
+    print(f"{args.nir}: test accuracy {res.accuracy:.4f} ({int(np.trace(res.confusion))}/{len(labels)}) "
+          f"on {data} [{args.backend}, dt = {net.dt} ms, {net.t_steps} steps per sample]")
+    _print_confusion(res.confusion)
+    return 0
+
+
 def cmd_config(args) -> int:
     print(Config().dumps(), end="")
     return 0
@@ -215,6 +295,34 @@ def make_parser() -> argparse.ArgumentParser:
     x.add_argument("--command-line", help=argparse.SUPPRESS)
     _common(x)
     x.set_defaults(func=cmd_experiment, backend="reference")
+
+    ex = sub.add_parser("export", help="export a trained model to NIR or Loihi fixed point")
+    ex.add_argument("model", help="model.npz written by 'train'")
+    ex.add_argument("out", help="output file (.nir for NIR, .net for Loihi fixed point)")
+    ex.add_argument("--to", choices=("nir", "loihi"), required=True)
+    ex.add_argument("--stp", choices=("calibrated", "steady", "first"), default="calibrated",
+                    help="how STP (eq. 7-9) becomes a fixed gain (docs/export.md; default: %(default)s)")
+    ex.add_argument("--stp-rate", type=float, default=0.25,
+                    help="presynaptic spikes per step for --stp steady (default: %(default)s)")
+    ex.add_argument("--calibration", type=int, default=2000,
+                    help="training images used by --stp calibrated (default: %(default)s)")
+    ex.add_argument("--measure", action="store_true",
+                    help="compare the exported network's test predictions with the trained network's")
+    ex.add_argument("--n-test", type=int, help="with --measure: only the first N test images")
+    ex.add_argument("--json", action="store_true", help="print a JSON summary")
+    _common(ex)
+    ex.set_defaults(func=cmd_export)
+
+    en = sub.add_parser("evaluate-nir", help="run an NIR graph (from any framework) on Lava against MNIST")
+    en.add_argument("nir", help="an .nir file: a feed-forward chain of Input, Linear, Affine, Scale, "
+                    "LIF, CubaLIF, Output")
+    en.add_argument("--dt", type=float, default=1.0, help="time step the graph is discretised at (default: 1.0)")
+    en.add_argument("--t-steps", type=int, help="steps per sample (default: the graph's metadata, else 16)")
+    en.add_argument("--max-rate", type=float, help="input spike probability at full intensity")
+    en.add_argument("--seed", type=int, help="encoder seed")
+    en.add_argument("--n-test", type=int, help="only the first N test images")
+    _common(en)
+    en.set_defaults(func=cmd_evaluate_nir)
 
     c = sub.add_parser("config", help="print the default configuration as TOML")
     c.set_defaults(func=cmd_config)

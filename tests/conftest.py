@@ -33,3 +33,13 @@ def mnist():
 def bundled():
     from lava_balanced.data import load_bundled
     return load_bundled()
+
+
+@pytest.fixture(scope="session")
+def trained_bundled(bundled):
+    """A 784-100-10 network trained for one epoch on the bundled subset with
+    the numpy reference path (a few seconds): ``(weights, cfg)``."""
+    from lava_balanced import Config, train
+    cfg = Config().override(**{"training.n_hidden": 100, "training.epochs": 1})
+    res = train(cfg, bundled, backend="reference", evaluate_test=False)
+    return res.weights, res.config
