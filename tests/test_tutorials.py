@@ -1,6 +1,5 @@
 """Every tutorial notebook runs top to bottom against the current API."""
 
-import os
 from pathlib import Path
 
 import pytest
