@@ -63,8 +63,13 @@ class NeuronConfig:
     v_inh: float = -1.0      #: inhibitory reversal potential V_I
     g_exc: float = 0.0       #: tonic excitatory conductance g_E / g_L
     t_ref: int = 0           #: refractory period (steps)
+    #: "conductance" (eq. 1: g_I (V_I - V)) or "current" (an inhibitory synapse
+    #: injects the current g_I (V_I - V_L) it would at rest: exactly NIR-exportable)
+    inhibition: str = "conductance"
 
     def validate(self):
+        if self.inhibition not in ("conductance", "current"):
+            raise ConfigError(f"NeuronConfig.inhibition must be 'conductance' or 'current', got {self.inhibition!r}")
         _positive(self, "dt", "tau_m")
         _finite(self, "v_leak", "v_th", "v_reset", "v_exc", "v_inh")
         _nonneg(self, "g_exc", "t_ref")

@@ -29,7 +29,9 @@ Loihi's CUBA neuron. :func:`from_trained` maps a trained network onto it:
   it injects at the potential ``inh_potential`` (default the leak
   potential): an inhibitory row is scaled by ``inh_potential - V_I`` and
   keeps its negative sign. The shunting (the faster decay under large
-  ``g_I``) is dropped.
+  ``g_I``) is dropped. A network trained with ``neuron.inhibition =
+  "current"`` (and ``synapse.stp = false``) needs neither approximation: its
+  deployable form computes what it computes.
 
 Both approximations change what the output layer computes; their cost is
 measured (``lava-balanced export --measure``, ``docs/results.md``), not
@@ -294,6 +296,9 @@ def from_trained(weights: Weights, cfg: Config, stp: str = "calibrated",
                              f"({', '.join(STP_MODES[:-1])})")
         gains = stp_gains(weights, cfg, stp, calibration_images, stp_rate)
         row = row * cfg.synapse.A * gains
+    if n.inhibition == "current" and inh_potential is not None and inh_potential != n.v_leak:
+        raise ValueError("the network was trained with current-based inhibition (neuron.inhibition = "
+                         "'current'): its inhibitory current is exact at V_L; inh_potential does not apply")
     v_at = n.v_leak if inh_potential is None else float(inh_potential)
     inhibitory = weights.hidden_sign < 0
     row = np.where(inhibitory, row * (v_at - n.v_inh), row)
@@ -303,7 +308,8 @@ def from_trained(weights: Weights, cfg: Config, stp: str = "calibrated",
         "source": "lava-balanced trained Balanced SNN (Zhang et al., IJCAI-18)",
         "stp_mapping": stp if cfg.synapse.stp else "none (trained without STP)",
         "stp_rate": stp_rate if stp == "steady" else None,
-        "inhibition_mapping": f"conductance -> current at V = {v_at} (driving force {v_at - n.v_inh})",
+        "inhibition_mapping": ("exact (trained with current-based inhibition)" if n.inhibition == "current"
+                               else f"conductance -> current at V = {v_at} (driving force {v_at - n.v_inh})"),
         "n_calibration_images": int(len(calibration_images)) if (stp == "calibrated" and cfg.synapse.stp) else 0,
     }
     if gains is not None:

@@ -31,6 +31,7 @@ __all__ = [
     "stp_step",
     "stp_steady_state",
     "lif_integrate",
+    "inhibitory_current",
     "mp_balance_nudge",
     "supervision_error",
     "supervision_nudge",
@@ -150,6 +151,14 @@ def lif_integrate(v: np.ndarray, i_syn: np.ndarray, g_inh: np.ndarray, *, dt: fl
     g_tot = 1.0 + g_exc + g_inh
     v_inf = (v_leak + g_exc * v_exc + g_inh * v_inh + i_syn) / g_tot
     return v_inf + (v - v_inf) * np.exp(-(dt / tau_m) * g_tot)
+
+
+def inhibitory_current(i_syn: np.ndarray, g_inh: np.ndarray, v_leak: float, v_inh: float) -> np.ndarray:
+    """The inhibitory conductance of eq. 1 as the current it injects at rest,
+    ``I_syn + g_I (V_I - V_L)`` (``neuron.inhibition = "current"``): the
+    driving force is held at its resting value, so the layer is a
+    current-based LIF that NIR and Loihi express exactly."""
+    return i_syn + g_inh * (v_inh - v_leak)
 
 
 def mp_balance_nudge(top_down: np.ndarray, eta_mp: float, v_scale: float) -> np.ndarray:

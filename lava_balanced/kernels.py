@@ -106,6 +106,7 @@ class LIFParams:
     t_ref: int
     eta_mp: float = 0.0     #: > 0: MP balance (eq. 5) in the nudged phase
     eta_c: float = 0.0      #: > 0: supervision (eq. 11) in the nudged phase
+    inhibition: str = "conductance"  #: or "current": g_I enters as the current g_I (V_I - V_L)
 
     @property
     def v_scale(self) -> float:
@@ -193,6 +194,8 @@ def lif_step(v: np.ndarray, ref: np.ndarray, i_syn: np.ndarray, g_inh: np.ndarra
     eq. 10 (zero outside the nudged phase or without a teacher): the output
     layer's ``dE`` that MP balance propagates to the layer below.
     """
+    if p.inhibition == "current":
+        i_syn, g_inh = eq.inhibitory_current(i_syn, g_inh, p.v_leak, p.v_inh), np.zeros_like(g_inh)
     v = eq.lif_integrate(v, i_syn, g_inh, dt=p.dt, tau_m=p.tau_m, v_leak=p.v_leak,
                          v_exc=p.v_exc, v_inh=p.v_inh, g_exc=p.g_exc)
     error = np.zeros_like(v)

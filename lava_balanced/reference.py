@@ -62,7 +62,8 @@ def layer_params(cfg: Config):
     SynapseParams)`` from a config."""
     n, s, l = cfg.neuron, cfg.synapse, cfg.learning
     base = dict(dt=n.dt, tau_m=n.tau_m, v_leak=n.v_leak, v_th=n.v_th, v_reset=n.v_reset,
-                v_exc=n.v_exc, v_inh=n.v_inh, g_exc=n.g_exc, t_ref=int(n.t_ref))
+                v_exc=n.v_exc, v_inh=n.v_inh, g_exc=n.g_exc, t_ref=int(n.t_ref),
+                inhibition=n.inhibition)
     hid = K.LIFParams(**base, eta_mp=l.eta_mp, eta_c=0.0)
     out = K.LIFParams(**base, eta_mp=0.0, eta_c=l.eta_c)
     eta = l.eta0 * l.eta_stdp
