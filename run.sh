@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # lava-balanced's two set-up commands (see README.md):
-#   bash run.sh main [train options]   train, evaluate (and, later, export) a small Balanced SNN
+#   bash run.sh main [train options]   train, evaluate and export a small Balanced SNN
 #   bash run.sh test [pytest options]  run the test suite
 # Both create ./.venv with Python 3.10 (Lava 0.10 supports only 3.10) and
 # install the project into it (pip install -e ".[test]") when needed.
@@ -38,6 +38,7 @@ case "$cmd" in
         ensure_env
         .venv/bin/lava-balanced train --out runs/main "$@"
         .venv/bin/lava-balanced evaluate runs/main/model.npz
+        .venv/bin/lava-balanced export runs/main/model.npz runs/main/model.nir --to nir --measure
         ;;
     test)
         ensure_env

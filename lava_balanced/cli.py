@@ -4,7 +4,7 @@
 
     lava-balanced train [--config FILE] [--data DIR|bundled|cache] [--out DIR] ...
     lava-balanced evaluate MODEL [--data ...] [--split test|train]
-    lava-balanced experiment stp|inhibitory|ablation|table1 [--quick] [--out docs/results]
+    lava-balanced experiment mp_curve|stp|inhibitory|ablation|table1 [--quick] [--out docs/results]
     lava-balanced export MODEL --to nir|loihi OUT [--measure] [--stp calibrated|steady|first]
     lava-balanced evaluate-nir FILE.nir [--dt 1.0] [--data ...]   # any NIR chain, run on Lava
     lava-balanced config            # print the default configuration (TOML)
@@ -282,7 +282,7 @@ def make_parser() -> argparse.ArgumentParser:
     e.set_defaults(func=cmd_evaluate)
 
     x = sub.add_parser("experiment", help="run one of the paper's experiments")
-    x.add_argument("name", choices=("stp", "inhibitory", "ablation", "table1"))
+    x.add_argument("name", choices=("mp_curve", "stp", "inhibitory", "ablation", "table1"))
     x.add_argument("--out", default="docs/results", help="output folder (default: %(default)s)")
     x.add_argument("--quick", action="store_true", help="a small version (not a result)")
     x.add_argument("--config", help="TOML configuration file")
