@@ -176,14 +176,17 @@ def cmd_export(args) -> int:
     net = _deploy_net(args, weights, cfg, ds)
     out = Path(args.out)
     report = {"model": str(args.model), "to": args.to, "out": str(out), "data": data,
-              "stp_mapping": args.stp, "n_calibration": min(args.calibration, len(ds.train_images)),
+              "stp_mapping": net.metadata["stp_mapping"],
+              "inhibition_mapping": net.metadata["inhibition_mapping"],
+              "n_calibration": net.metadata["n_calibration_images"],
               "dt": net.dt, "t_steps": net.t_steps}
     if args.to == "nir":
         from .exporters.nir import from_nir, read_nir, to_nir, write_nir
 
         write_nir(out, to_nir(net))
         print(f"wrote {out} (NIR: Input -> Linear -> CubaLIF -> Linear -> CubaLIF -> Output, dt = {net.dt} ms, "
-              f"{net.t_steps} steps per sample, STP mapped as {args.stp!r})")
+              f"{net.t_steps} steps per sample; STP: {net.metadata['stp_mapping']}; inhibition: "
+              f"{net.metadata['inhibition_mapping']})")
         run_net, run_tag = from_nir(read_nir(out), dt=net.dt), args.tag
     else:
         from .exporters.loihi import quantize, read_netx, write_netx

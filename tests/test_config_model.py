@@ -79,3 +79,12 @@ def test_model_roundtrip_and_corrupt_file(tmp_path):
     with pytest.raises(ValueError, match="cut.npz"):
         load_model(tmp_path / "cut.npz")
     assert not list(tmp_path.glob(".*.tmp"))  # atomic writes leave no temporaries
+
+
+def test_inhibition_mode_is_validated():
+    import pytest as _pytest
+
+    from lava_balanced import Config, ConfigError
+    with _pytest.raises(ConfigError, match="inhibition"):
+        Config().override(**{"neuron.inhibition": "subtractive"}).validate()
+    assert Config().override(**{"neuron.inhibition": "current"}).validate().neuron.inhibition == "current"

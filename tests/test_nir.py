@@ -218,3 +218,21 @@ def test_cuba_equations_match_the_trained_neuron_without_conductance():
     np.testing.assert_allclose(eq.cuba_membrane_step(v, i, d, 1 - d, 0.2),
                                eq.lif_integrate(v, i, np.zeros_like(v), dt=1.0, tau_m=2.0, v_leak=0.2,
                                                 v_exc=4.0, v_inh=-1.0, g_exc=0.0), atol=1e-12)
+
+
+@pytest.mark.timeout(300)
+def test_exactly_exportable_network_round_trips_to_the_trained_predictions(bundled, tmp_path):
+    """Trained with current-based inhibition and without STP, the network has an
+    exact NIR form: the NIR file, read back and run on Lava, predicts what the
+    trained network predicts."""
+    from lava_balanced import Config, train
+    from lava_balanced.training import predict_reference
+    cfg = Config().override(**{"training.n_hidden": 60, "training.epochs": 1, "training.n_train": 3000,
+                               "neuron.inhibition": "current", "synapse.stp": False})
+    weights = train(cfg, bundled, backend="reference", evaluate_test=False).weights
+    path = tmp_path / "exact.nir"
+    export_nir(weights, cfg, path)
+    images, labels = bundled.test_images[:300], bundled.test_labels[:300]
+    lava = evaluate_deploy(from_nir(read_nir(path)), images, labels, backend="lava", batch_size=100,
+                           timeout=240)
+    np.testing.assert_array_equal(lava.predictions, predict_reference(weights, cfg, images))
