@@ -310,3 +310,127 @@ def fire_above(v: np.ndarray, v_th, v_reset) -> Tuple[np.ndarray, np.ndarray]:
     potential equals the threshold exactly.)"""
     spikes = v > v_th
     return spikes, np.where(spikes, v_reset, v)
+
+
+# --------------------------------------------------------------------------
+# Loihi's integer CUBA neuron and dense accumulation (fixed point)
+# --------------------------------------------------------------------------
+# Bit-exact restatements of Lava 0.10's bit-accurate models,
+# ``lava.proc.lif.models.AbstractPyLifModelFixed`` / ``PyLifModelBitAcc`` and
+# ``lava.proc.dense.models.AbstractPyDenseModelBitAcc``, on int64 arrays (so
+# nothing overflows before the explicit 24-bit wrap and clip). They are
+# eq. 1-2 (as the deployable CUBA form of :func:`cuba_current_step` and
+# :func:`cuba_membrane_step` with ``gain`` folded into the weights and
+# ``V_L = 0``) in Loihi's integer arithmetic; the scale between the two is
+# chosen by :func:`lava_balanced.exporters.loihi.quantize`.
+
+LOIHI_DECAY_SHIFT = 12
+LOIHI_DECAY_UNITY = 1 << LOIHI_DECAY_SHIFT      # 4096: a decay of 1
+LOIHI_ACT_SHIFT = 6                             # activation << 6 into u
+LOIHI_VTH_SHIFT = 6                             # threshold mantissa << 6
+LOIHI_STATE_BITS = 24                           # u, v are 24-bit
+LOIHI_STATE_MAX = 1 << (LOIHI_STATE_BITS - 1)   # 2**23
+LOIHI_DS_OFFSET = 1                             # added to du (Loihi's ds_offset)
+LOIHI_DM_OFFSET = 0                             # added to dv (Loihi's dm_offset)
+
+__all__ += ["loihi_decay", "loihi_shift", "loihi_bias", "loihi_dense_accumulate", "loihi_current_step",
+            "loihi_membrane_step", "loihi_fire"]
+
+
+def loihi_decay(state: np.ndarray, d) -> np.ndarray:
+    """Loihi's integer decay of a state by the 12-bit constant ``d``:
+    ``sign(x) * ((|x| * (4096 - d)) >> 12)``, i.e. ``x * (1 - d/4096)``
+    rounded toward zero (sign-magnitude shift, so ``-5`` decays like ``5``).
+
+    The product is taken in int64 as in ``AbstractPyLifModelFixed.
+    subthr_dynamics``. ``d`` broadcasts (per neuron). ``d = 4096`` decays to
+    0, ``d = 0`` keeps the state."""
+    prod = np.asarray(state, dtype=np.int64) * (LOIHI_DECAY_UNITY - np.asarray(d, dtype=np.int64))
+    return np.sign(prod) * np.right_shift(np.abs(prod), LOIHI_DECAY_SHIFT)
+
+
+def loihi_shift(x: np.ndarray, exp: int) -> np.ndarray:
+    """``x * 2**exp`` as Loihi's dense synapse applies its weight exponent:
+    a left shift for ``exp > 0``, an arithmetic right shift (rounding toward
+    minus infinity) otherwise (``AbstractPyDenseModelBitAcc.run_spk``)."""
+    x = np.asarray(x, dtype=np.int64)
+    exp = int(exp)
+    return np.left_shift(x, exp) if exp > 0 else np.right_shift(x, -exp)
+
+
+def loihi_bias(bias_mant, bias_exp) -> np.ndarray:
+    """A neuron's effective bias, ``bias_mant << bias_exp`` (13-bit signed
+    mantissa, 3-bit unsigned exponent; ``AbstractPyLifModelFixed.
+    scale_bias``), added to ``v`` every step."""
+    mant = np.asarray(bias_mant, dtype=np.int64)
+    exp = np.asarray(bias_exp, dtype=np.int64)
+    return np.where(exp >= 0, np.left_shift(mant, np.maximum(exp, 0)), np.right_shift(mant, np.maximum(-exp, 0)))
+
+
+def loihi_dense_accumulate(spikes: np.ndarray, weight_mant: np.ndarray, weight_exp: int,
+                           sign_mode: Optional[np.ndarray] = None) -> np.ndarray:
+    """The activation a dense connection delivers in one step (eq. 2's sum
+    over presynaptic spikes, in integers): ``(s @ W_mant)`` shifted by the
+    shared ``weight_exp`` (:func:`loihi_shift`), as
+    ``AbstractPyDenseModelBitAcc.run_spk`` computes it.
+
+    ``weight_mant`` is ``(n_pre, n_post)`` (Lava's Dense stores the
+    transpose) and already in its sign mode's range. With ``sign_mode`` (one
+    value per presynaptic row) the rows of each sign mode are one Loihi
+    connection (Dale's law: an excitatory and an inhibitory Dense into the
+    same neurons): each connection's sum is shifted on its own and the
+    results add, which differs from shifting the total only for a negative
+    ``weight_exp``. Unlike Lava's stock Dense this adds no one-step delay:
+    the caller decides when the activation is delivered."""
+    s = np.asarray(spikes, dtype=np.int64)
+    w = np.asarray(weight_mant, dtype=np.int64)
+    if sign_mode is None:
+        return loihi_shift(s @ w, weight_exp)
+    sign_mode = np.asarray(sign_mode)
+    modes = np.unique(sign_mode)
+    if len(modes) == 1:
+        return loihi_shift(s @ w, weight_exp)
+    out = 0
+    for m in modes:
+        rows = sign_mode == m
+        out = out + loihi_shift(s[..., rows] @ w[rows], weight_exp)
+    return out
+
+
+def loihi_current_step(u: np.ndarray, a_in: np.ndarray, du) -> np.ndarray:
+    """Loihi's synaptic current, one step (eq. 2 as :func:`cuba_current_step`):
+    ``u <- decay(u, du + 1) + (a_in << 6)``, then the 24-bit wrap-around.
+
+    Exactly ``AbstractPyLifModelFixed.subthr_dynamics``: the effective decay
+    constant is ``du + ds_offset`` with ``ds_offset = 1`` (so ``du = 4095``
+    clears ``u`` every step and ``du = 0`` keeps ``4095/4096`` of it); the
+    activation is MSB-aligned by ``<< 6``; a result above ``2**23`` has
+    ``2**24`` subtracted, one at or below ``-2**23`` has ``2**24`` added
+    (once, as Lava does; note that ``+2**23`` itself is kept)."""
+    cur = loihi_decay(u, np.asarray(du, dtype=np.int64) + LOIHI_DS_OFFSET)
+    cur = cur + np.left_shift(np.asarray(a_in, dtype=np.int64), LOIHI_ACT_SHIFT)
+    span = 2 * LOIHI_STATE_MAX
+    wrapped = np.where(cur > LOIHI_STATE_MAX, cur - span, cur)
+    return np.where(wrapped <= -LOIHI_STATE_MAX, cur + span, wrapped)
+
+
+def loihi_membrane_step(v: np.ndarray, u: np.ndarray, dv, bias=0) -> np.ndarray:
+    """Loihi's membrane potential, one step (eq. 1 as
+    :func:`cuba_membrane_step` with ``V_L = 0`` and the gain folded into
+    ``u``): ``v <- decay(v, dv) + u + bias``, clipped to
+    ``[-(2**23 - 1), 2**23 - 1]`` (``AbstractPyLifModelFixed.
+    subthr_dynamics``, ``dm_offset = 0``). ``bias`` is the effective bias
+    ``bias_mant << bias_exp``."""
+    out = loihi_decay(v, np.asarray(dv, dtype=np.int64) + LOIHI_DM_OFFSET) + np.asarray(u, dtype=np.int64) \
+        + np.asarray(bias, dtype=np.int64)
+    return np.clip(out, -LOIHI_STATE_MAX + 1, LOIHI_STATE_MAX - 1)
+
+
+def loihi_fire(v: np.ndarray, vth_mant) -> Tuple[np.ndarray, np.ndarray]:
+    """Loihi's threshold (:func:`fire_above` in integers): spike where
+    ``v > vth_mant << 6`` (strictly), then ``v <- 0`` (``PyLifModelBitAcc.
+    spiking_activation`` and ``reset_voltage``). Returns ``(spikes, v)``."""
+    vth = np.left_shift(np.asarray(vth_mant, dtype=np.int64), LOIHI_VTH_SHIFT)
+    v = np.asarray(v, dtype=np.int64)
+    spikes = v > vth
+    return spikes, np.where(spikes, 0, v)

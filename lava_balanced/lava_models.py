@@ -79,13 +79,16 @@ def _run_async(self):
         self._advance()
 
 
-def model_pair(mixin, proc, name: str):
-    """Return ``(LoihiModel, AsyncModel)`` for ``proc`` built on ``mixin``."""
+def model_pair(mixin, proc, name: str, tags=(TAG_SYNC, TAG_ASYNC)):
+    """Return ``(LoihiModel, AsyncModel)`` for ``proc`` built on ``mixin``,
+    tagged ``tags = (sync_tag, async_tag)`` (default ``floating_pt`` and
+    ``floating_pt_async``; the integer models use ``fixed_pt``)."""
+    sync_tag, async_tag = tags
     loihi = type(name, (mixin, PyLoihiProcessModel),
                  {"run_spk": _run_spk, "__module__": mixin.__module__, "__qualname__": name})
-    loihi = tag(TAG_SYNC)(requires(CPU)(implements(proc=proc, protocol=LoihiProtocol)(loihi)))
+    loihi = tag(sync_tag)(requires(CPU)(implements(proc=proc, protocol=LoihiProtocol)(loihi)))
     async_name = name + "Async"
     asyn = type(async_name, (mixin, PyAsyncProcessModel),
                 {"run_async": _run_async, "__module__": mixin.__module__, "__qualname__": async_name})
-    asyn = tag(TAG_ASYNC)(requires(CPU)(implements(proc=proc, protocol=AsyncProtocol)(asyn)))
+    asyn = tag(async_tag)(requires(CPU)(implements(proc=proc, protocol=AsyncProtocol)(asyn)))
     return loihi, asyn
