@@ -284,3 +284,16 @@ def test_netx_round_trip(tmp_path, small_qnet):
         f.create_group("layer")
     with pytest.raises(ValueError, match="lava-balanced"):
         read_netx(tmp_path / "plain.net")
+
+
+def test_quantize_declares_the_recorded_dale_types_by_default():
+    """A deploy layer's ``pre_sign`` becomes its sign modes: an inhibitory
+    neuron whose row is all zero is still quantised INHIBITORY, and a row that
+    breaks its recorded type is refused."""
+    w = np.array([[0.5, 0.2], [0.0, 0.0], [-0.3, -0.1]])
+    net = DeployNet([DeployLayer(weight=w, decay_syn=0.5, decay_mem=0.5, pre_sign=np.array([1.0, -1.0, -1.0]))])
+    q = quantize(net)
+    assert list(q.layers[0].sign_mode) == [SIGN_EXCITATORY, SIGN_INHIBITORY, SIGN_INHIBITORY]
+    net.layers[0].weight[2, 0] = 0.1  # bypasses DeployLayer's own check, as a corrupted net would
+    with pytest.raises(ValueError):
+        quantize(net)

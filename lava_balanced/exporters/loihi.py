@@ -467,16 +467,19 @@ def quantize(net, *, signs: Optional[Sequence[Optional[np.ndarray]]] = None,
     :class:`LoihiNet` (the mapping is in the module docstring).
 
     ``signs``: per layer, ``None`` (infer each presynaptic row's sign mode
-    from its weights) or an (n_pre,) array of the presynaptic neurons' types,
-    +1 excitatory, -1 inhibitory, 0 mixed; a row that breaks its declared
-    type raises ``ValueError``. ``weight_exp``: per layer, ``None`` (choose
+    from its weights) or an (n_pre,) array of the presynaptic neurons'
+    types, +1 excitatory, -1 inhibitory, 0 mixed; a row that breaks its
+    declared type raises ``ValueError``. By default each layer's
+    ``pre_sign`` (the Dale types a trained network records) is declared. ``weight_exp``: per layer, ``None`` (choose
     the largest that fits) or a fixed exponent (``ValueError`` if it does
     not fit). ``allow_mixed=False`` refuses rows of mixed sign instead of
     quantising them in MIXED mode. Raises ``ValueError`` for what Loihi
     cannot run (NaN, ``v_reset != v_leak``, gain <= 0, a bias into a
     decaying current, a bias or threshold that does not fit)."""
     n_layers = len(net.layers)
-    signs = list(signs) if signs is not None else [None] * n_layers
+    if signs is None:  # a deploy net's recorded presynaptic types (Dale's law), else inferred
+        signs = [getattr(L, "pre_sign", None) for L in net.layers]
+    signs = list(signs)
     exps = list(weight_exp) if weight_exp is not None else [None] * n_layers
     if len(signs) != n_layers or len(exps) != n_layers:
         raise ValueError(f"signs and weight_exp need one entry per layer ({n_layers})")
