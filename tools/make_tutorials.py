@@ -20,7 +20,7 @@ import lava_balanced as lb
 
 # The MNIST folder to use: set LAVA_BALANCED_DATA to a folder with the four IDX
 # files for the full dataset; by default the small subset shipped in the package.
-DATA = os.environ.get("LAVA_BALANCED_DATA", "bundled")
+DATA = os.environ.get("LAVA_BALANCED_DATA") or "bundled"
 print("data:", DATA)'''
 
 QUICKSTART = [
@@ -207,10 +207,211 @@ ax.set_xlim(0, 1)
 plt.show()'''),
 ]
 
+EXPORT = [
+    new_markdown_cell("""# 3. Export: the trained network through NIR
+
+A network trained with the balance rules should leave Lava and run elsewhere,
+computing the same thing. This notebook trains a small Balanced SNN, writes it
+to an [NIR](https://neuroir.org) file, inspects the graph, runs the file on
+Lava (and on Spyx/JAX when the `[jax]` extra is installed), and compares the
+predictions with the trained network's. About a minute on the bundled subset.
+`docs/export.md` explains every mapping used here."""),
+    new_code_cell(SETUP),
+    new_markdown_cell("""## Train (numpy reference path: the same equations as the Lava processes)"""),
+    new_code_cell('''ds = lb.load_dataset(DATA).subset(6000, 1000)
+cfg = lb.Config().override(**{"training.n_hidden": 100, "training.epochs": 1})
+weights = lb.train(cfg, ds, backend="reference", evaluate_test=False).weights
+from lava_balanced.training import predict_reference
+trained_pred = predict_reference(weights, cfg, ds.test_images)
+print("trained network, test accuracy:", np.mean(trained_pred == ds.test_labels))'''),
+    new_markdown_cell("""## The deployable form and the NIR file
+
+STP (eq. 7-9) and the inhibitory conductance (eq. 1) have no NIR primitive.
+`from_trained` maps them: STP becomes a fixed gain per hidden neuron (its mean
+release per spike, calibrated on training images), the conductance the
+current it injects at rest. The hidden layer is mapped exactly."""),
+    new_code_cell('''from lava_balanced.deploy import from_trained, evaluate_deploy, run_deploy, stp_gains
+from lava_balanced.exporters.nir import to_nir, write_nir, read_nir, from_nir
+import nir
+
+net = from_trained(weights, cfg, stp="calibrated", calibration_images=ds.train_images[:2000])
+os.makedirs("runs", exist_ok=True)
+write_nir("runs/tutorial3.nir", to_nir(net))
+graph = nir.read("runs/tutorial3.nir")
+for name, node in graph.nodes.items():
+    shape = getattr(node, "weight", None)
+    print(f"{name:7s} {type(node).__name__:8s}", "weight " + str(shape.shape) if shape is not None else "")
+lif = graph.nodes["lif0"]
+print("hidden CubaLIF: tau_syn", lif.tau_syn[0], "ms, tau_mem", lif.tau_mem[0], "ms, r", lif.r[0])
+print("metadata:", {k: v for k, v in graph.metadata.items() if k in ("dt", "t_steps", "max_rate", "readout")})'''),
+    new_markdown_cell("""Dale's law survives the export: each hidden neuron's outgoing weights keep
+one sign, recorded in the graph as `presynaptic_sign`. The STP gains that
+replace eq. 7-9, per hidden neuron:"""),
+    new_code_cell('''w_out = graph.nodes["fc1"].weight          # NIR layout: (10 outputs, 100 hidden)
+sign = graph.nodes["fc1"].metadata["presynaptic_sign"]
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
+axes[0].hist(w_out[:, sign > 0].ravel(), bins=40, color="tab:red", alpha=0.7, label="from excitatory")
+axes[0].hist(w_out[:, sign < 0].ravel(), bins=40, color="tab:blue", alpha=0.7, label="from inhibitory")
+axes[0].set_xlabel("hidden -> output weight (NIR units)")
+axes[0].set_ylabel("synapses")
+axes[0].legend()
+gains = cfg.synapse.A * stp_gains(weights, cfg, "calibrated", ds.train_images[:2000])
+axes[1].hist(gains, bins=30)
+axes[1].set_xlabel("STP gain A * <u x> per spike")
+axes[1].set_ylabel("hidden neurons")
+plt.tight_layout()
+plt.show()'''),
+    new_markdown_cell("""## Run the NIR file on Lava
+
+`from_nir` reads any feed-forward chain of NIR primitives; the result runs on
+the project's Lava processes, a batch of samples per time step."""),
+    new_code_cell('''imported = from_nir(read_nir("runs/tutorial3.nir"), dt=1.0)
+lava = evaluate_deploy(imported, ds.test_images, ds.test_labels, backend="lava")
+print(f"NIR file on Lava: accuracy {lava.accuracy:.4f}; same prediction as the exported network "
+      f"(numpy) on {np.mean(lava.predictions == run_deploy(net, ds.test_images)):.2%}; as the trained "
+      f"network on {np.mean(lava.predictions == trained_pred):.2%} of the test images")'''),
+    new_markdown_cell("""## Another back end: Spyx (JAX)
+
+With `pip install -e ".[jax]"` the same file runs in Spyx.
+`lava_balanced.exporters.spyx` feeds it the same input spikes and reads it out
+the same way (see its docstring for the Spyx conventions it accounts for)."""),
+    new_code_cell('''try:
+    from lava_balanced.exporters.spyx import spyx_predict
+except ImportError as exc:
+    spyx_predict = None
+    print("Spyx is not installed:", exc)
+if spyx_predict is not None:
+    try:
+        spyx_pred = spyx_predict("runs/tutorial3.nir", ds.test_images, dt=1.0, t_steps=net.t_steps,
+                                 max_rate=net.max_rate, seed=net.seed)
+        print(f"Spyx: accuracy {np.mean(spyx_pred == ds.test_labels):.4f}; "
+              f"agrees with Lava on {np.mean(spyx_pred == lava.predictions):.2%}")
+    except ImportError as exc:
+        print("Spyx is not installed:", exc)'''),
+    new_markdown_cell("""## An exactly exportable network
+
+Trained with current-based inhibition (`neuron.inhibition = "current"`) and
+without STP, the network needs no approximation: the NIR file computes what
+the trained network computes."""),
+    new_code_cell('''exact_cfg = cfg.override(**{"neuron.inhibition": "current", "synapse.stp": False})
+exact_w = lb.train(exact_cfg, ds, backend="reference", evaluate_test=False).weights
+write_nir("runs/tutorial3_exact.nir", to_nir(from_trained(exact_w, exact_cfg)))
+exact_lava = evaluate_deploy(from_nir(read_nir("runs/tutorial3_exact.nir")), ds.test_images,
+                             ds.test_labels, backend="lava")
+exact_trained = predict_reference(exact_w, exact_cfg, ds.test_images)
+print(f"trained {np.mean(exact_trained == ds.test_labels):.4f}, NIR on Lava {exact_lava.accuracy:.4f}, "
+      f"same prediction on {np.mean(exact_trained == exact_lava.predictions):.2%}")
+fig, ax = plt.subplots(figsize=(6, 3))
+names = ["trained\\n(STP, conductance)", "NIR on Lava", "trained\\n(exact variant)", "its NIR on Lava"]
+vals = [np.mean(trained_pred == ds.test_labels), lava.accuracy, np.mean(exact_trained == ds.test_labels),
+        exact_lava.accuracy]
+ax.bar(names, vals, color=["tab:gray", "tab:green", "tab:gray", "tab:green"])
+ax.set_ylabel("test accuracy")
+ax.set_ylim(0, 1)
+plt.tight_layout()
+plt.show()'''),
+]
+
+FIXED = [
+    new_markdown_cell("""# 4. Loihi-style fixed point
+
+Loihi computes with integers: 8-bit weight mantissas with a shared exponent,
+12-bit decays, a threshold mantissa, 24-bit state. This notebook quantises a
+trained Balanced SNN to those formats, keeping Dale's law by giving excitatory
+and inhibitory neurons separate sign modes, runs it bit-accurately with the
+`fixed_pt` Lava models, and compares it with the float network. About a
+minute on the bundled subset; `docs/export.md` has the details."""),
+    new_code_cell(SETUP),
+    new_code_cell('''from lava_balanced.deploy import from_trained, evaluate_deploy, run_deploy
+from lava_balanced.exporters.loihi import (quantize, write_netx, read_netx, SIGN_EXCITATORY,
+                                           SIGN_INHIBITORY)
+
+ds = lb.load_dataset(DATA).subset(6000, 1000)
+cfg = lb.Config().override(**{"training.n_hidden": 100, "training.epochs": 1})
+weights = lb.train(cfg, ds, backend="reference", evaluate_test=False).weights
+net = from_trained(weights, cfg, calibration_images=ds.train_images[:2000])   # float, deployable form
+qnet = quantize(net)
+for k, layer in enumerate(qnet.layers):
+    print(f"layer {k}: weight_exp {layer.weight_exp}, du {np.unique(layer.du)}, dv {np.unique(layer.dv)}, "
+          f"vth_mant {np.unique(layer.vth_mant)}, scale {layer.scale:.4g} integer units per potential unit")'''),
+    new_markdown_cell("""## Weights per sign mode
+
+Each hidden neuron is excitatory or inhibitory (Dale's law). On Loihi its
+outgoing synapses go into an `EXCITATORY` (mantissas 0..255) or an
+`INHIBITORY` (-255..0) connection, so the signs are enforced by the hardware
+and all 8 bits carry magnitude."""),
+    new_code_cell('''out = qnet.layers[1]
+exc = out.weight[out.sign_mode == SIGN_EXCITATORY].ravel()
+inh = out.weight[out.sign_mode == SIGN_INHIBITORY].ravel()
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
+axes[0].hist(exc, bins=np.arange(0, 257, 8), color="tab:red")
+axes[0].set_title(f"EXCITATORY rows ({(out.sign_mode == SIGN_EXCITATORY).sum()} hidden neurons)")
+axes[1].hist(inh, bins=np.arange(-256, 1, 8), color="tab:blue")
+axes[1].set_title(f"INHIBITORY rows ({(out.sign_mode == SIGN_INHIBITORY).sum()} hidden neurons)")
+for ax in axes:
+    ax.set_xlabel("hidden -> output weight mantissa (8 bits)")
+    ax.set_ylabel("synapses")
+plt.tight_layout()
+plt.show()
+print("excitatory mantissas in", exc.min(), "..", exc.max(), "; inhibitory in", inh.min(), "..", inh.max())'''),
+    new_markdown_cell("""## One neuron, float against integer
+
+The same input spikes through the float layer and the integer layer; the
+integer potential divided by the layer's scale follows the float potential."""),
+    new_code_cell('''from lava_balanced import kernels as K
+T = net.t_steps
+uni = K.encoder_uniforms(net.seed, 0, np.arange(1), T, 784)
+x = ds.test_images[:1].astype(np.float32) / np.float32(255)
+fl, q = net.layers[0], qnet.layers[0]
+i, v = np.zeros((1, fl.n_post)), np.zeros((1, fl.n_post))
+u_q, v_q = np.zeros((1, q.n_post), dtype=np.int64), np.zeros((1, q.n_post), dtype=np.int64)
+vf, vq = [], []
+for t in range(T):
+    s = K.encode(uni[t], x, net.max_rate)
+    i, v, _ = fl.step(i, v, s)
+    u_q, v_q, _ = q.step(u_q, v_q, s)
+    vf.append(v[0].copy()); vq.append(v_q[0] / q.scale)
+j = int(np.argmax(np.array(vf).max(axis=0)))   # the hidden neuron most driven by this image
+fig, ax = plt.subplots(figsize=(7, 3))
+ax.plot(np.array(vf)[:, j], "o-", label="float")
+ax.plot(np.array(vq)[:, j], "x--", label="integer / scale")
+ax.axhline(1.0, color="gray", lw=0.8, ls=":", label="threshold")
+ax.set_xlabel("time step (1 ms)")
+ax.set_ylabel(f"potential of hidden neuron {j}")
+ax.legend()
+plt.show()'''),
+    new_markdown_cell("""## Accuracy: float, integer reference, and the `fixed_pt` Lava models
+
+`write_netx` stores the quantised network in lava-dl netx's HDF5 layout (plus
+the sign modes and exponents netx has no field for); `read_netx` reads it
+back exactly."""),
+    new_code_cell('''os.makedirs("runs", exist_ok=True)
+write_netx("runs/tutorial4.net", qnet)
+qback = read_netx("runs/tutorial4.net")
+float_pred = run_deploy(net, ds.test_images)
+int_pred = qback.run_reference(ds.test_images)
+lava = evaluate_deploy(qback, ds.test_images, ds.test_labels, backend="lava", tag="fixed_pt")
+acc = {"float": np.mean(float_pred == ds.test_labels), "integer (numpy)": np.mean(int_pred == ds.test_labels),
+       "integer (Lava fixed_pt)": lava.accuracy}
+for name, a in acc.items():
+    print(f"{name:24s} {a:.4f}")
+print(f"Lava fixed_pt equals the integer reference on {np.mean(lava.predictions == int_pred):.2%}, "
+      f"the float network on {np.mean(lava.predictions == float_pred):.2%} of the test images")
+fig, ax = plt.subplots(figsize=(6, 3))
+ax.bar(list(acc), list(acc.values()), color=["tab:gray", "tab:orange", "tab:green"])
+ax.set_ylabel("test accuracy")
+ax.set_ylim(0, 1)
+plt.tight_layout()
+plt.show()'''),
+]
+
 
 def main():
     OUT.mkdir(exist_ok=True)
-    for name, cells in (("01_quickstart.ipynb", QUICKSTART), ("02_balance_rules.ipynb", RULES)):
+    for name, cells in (("01_quickstart.ipynb", QUICKSTART), ("02_balance_rules.ipynb", RULES),
+                        ("03_export_nir.ipynb", EXPORT), ("04_fixed_point.ipynb", FIXED)):
+        for k, cell in enumerate(cells):  # stable ids: regenerating changes nothing
+            cell["id"] = f"{name[:2]}-{k:02d}"
         nb = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
                                                                 "language": "python"}})
         nbformat.write(nb, OUT / name)
