@@ -379,7 +379,8 @@ ax.axhline(1.0, color="gray", lw=0.8, ls=":", label="threshold")
 ax.set_xlabel("time step (1 ms)")
 ax.set_ylabel(f"potential of hidden neuron {j}")
 ax.legend()
-plt.show()'''),
+plt.show()
+print(f"largest |float - integer/scale| over this trace: {np.abs(np.array(vf) - np.array(vq)).max():.2e}")'''),
     new_markdown_cell("""## Accuracy: float, integer reference, and the `fixed_pt` Lava models
 
 `write_netx` stores the quantised network in lava-dl netx's HDF5 layout (plus
