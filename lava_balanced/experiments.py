@@ -9,6 +9,10 @@ are not results.
 
 Available:
 
+* ``mp_curve`` (paper Fig. 3): training and test accuracy against the
+  iteration for the "MP only" network (the ablation's row) and the full
+  model, 100 hidden, recorded every 50 batches on the first 2,000 test
+  images, plus the final accuracy on the whole test set.
 * ``stp`` (paper Fig. 6): u and x of the Tsodyks-Markram synapse (eq. 7-8)
   under regular presynaptic spike trains of several rates, and the resulting
   synaptic current (eq. 9): how STP keeps I_syn in a narrow band across
@@ -40,7 +44,7 @@ from . import equations as eq
 from .config import Config
 from .data import Dataset, load_dataset
 
-__all__ = ["EXPERIMENTS", "run_experiment", "stp_experiment", "inhibitory_experiment"]
+__all__ = ["EXPERIMENTS", "run_experiment", "mp_curve_experiment", "stp_experiment", "inhibitory_experiment"]
 
 
 def _write(out: Path, name: str, header: List[str], rows: List[list], meta: Dict) -> None:
@@ -215,6 +219,156 @@ def ablation_experiment(cfg: Config, out: Path, quick: bool = False, data=None, 
     return {"header": header, "rows": rows}
 
 
+#: Fig. 3 plots the "MP balance only" network; it is read as the ablation's
+#: "MP only" row (:data:`ABLATION`), and the full model (the ablation's last
+#: row, the configuration's defaults) is trained beside it for comparison.
+MP_CURVE_VARIANTS = ("MP only", "MP + FF + STP + 30% inh.")
+
+
+def _ablation_variant(name: str):
+    """``(paper_accuracy, overrides)`` of the :data:`ABLATION` row ``name``."""
+    for n, paper, over in ABLATION:
+        if n == name:
+            return paper, over
+    raise KeyError(name)
+
+
+def _curve_run(cfg: Config, ds: Dataset, n_eval: int, every: int,
+               progress: Optional[Callable[[str], None]], label: str):
+    """Train ``cfg`` on ``ds`` with the reference path in chunks of ``every``
+    batches (each chunk's network begins at the global batch the previous one
+    reached, so the run is exactly :func:`training.train`'s) and after each
+    chunk classify the first ``n_eval`` test images. Returns the curve rows
+    ``[batch, images_seen, train_window, train_cumulative, test_subset,
+    train_seconds]``, the final weights and the training/evaluation times."""
+    from .model import init_weights
+    from .reference import ReadoutStats, run_reference
+    from .training import _schedule, evaluate
+
+    cfg = cfg.validate()
+    images, labels = ds.train_images, ds.train_labels
+    B = cfg.training.batch_size
+    total = len(images) // B * cfg.training.epochs
+    probe = ds.subset(0, n_eval)
+    w = init_weights(cfg, images.shape[1])
+    stats = ReadoutStats(w.n_output)
+    t_train = t_eval = 0.0
+
+    def test_acc(weights) -> float:
+        nonlocal t_eval
+        t0 = time.time()
+        acc = evaluate(weights, cfg, probe, split="test", backend="reference", limit=False).accuracy
+        t_eval += time.time() - t0
+        return acc
+
+    rows = [[0, 0, None, None, round(test_acc(w), 4), 0.0]]
+    g, seen, correct = 0, 0, 0
+    while g < total:
+        n = min(every, total - g)
+        t0 = time.time()
+        w, stats = run_reference(w, cfg, images, labels, _schedule(cfg, len(images), True, g), n, stats)
+        t_train += time.time() - t0
+        g += n
+        win = (stats.n_correct - correct) / max(stats.n_seen - seen, 1)
+        seen, correct = stats.n_seen, stats.n_correct
+        rows.append([g, g * B, round(win, 4), round(stats.accuracy, 4), round(test_acc(w), 4),
+                     round(t_train, 1)])
+        if progress:
+            progress(f"{label}: batch {g}/{total}: train (last {n} batches) {win:.4f}, "
+                     f"test ({len(probe.test_images)} images) {rows[-1][4]:.4f}")
+    return rows, w, t_train, t_eval
+
+
+def _plot_mp_curve(out: Path, curves: Dict[str, list], final: Dict[str, dict], n_eval: int, cfg: Config) -> None:
+    """The Fig. 3 plot from :func:`mp_curve_experiment`'s rows (per variant:
+    ``[batch, images_seen, train_window, train_cumulative, test_subset, s]``)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(10.5, 4.8))
+    colours = {MP_CURVE_VARIANTS[0]: "C0", MP_CURVE_VARIANTS[1]: "C1"}
+    for name, rs in curves.items():
+        col = colours[name]
+        tr = [(r[0], 100 * r[2]) for r in rs if r[2] is not None]
+        ax.plot([b for b, _ in tr], [a for _, a in tr], "--", color=col, label=f"{name}: train (on-line)")
+        ax.plot([r[0] for r in rs], [100 * r[4] for r in rs], "-o", ms=3, color=col,
+                label=f"{name}: test (first {n_eval} images)")
+        ax.plot([rs[-1][0]], [100 * final[name]["test_accuracy_full"]], "*", ms=12, color=col,
+                label=f"{name}: final, full test set ({100 * final[name]['test_accuracy_full']:.1f} %)")
+    ax.axhline(58, color="C0", ls=":", lw=1, label="paper, MP only at 100 iterations (Fig. 7): 58 %")
+    ax.axhline(90, color="grey", ls=":", lw=1, label="paper, MP only after 20 iterations (Fig. 3): ~90 %")
+    ax.axhline(10, color="black", ls=":", lw=0.8, label="chance")
+    ax.set_xlabel(f"iteration (batches of {cfg.training.batch_size} images)")
+    ax.set_ylabel("accuracy (%)")
+    ax.set_ylim(0, 100)
+    ax.set_title(f"MP balance only vs full model (paper Fig. 3), 784-{cfg.training.n_hidden}-10, "
+                 f"{cfg.training.epochs} epoch(s)", fontsize=10)
+    ax.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.tight_layout()
+    out.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out / "mp_curve.png", dpi=110)
+    plt.close(fig)
+
+
+def mp_curve_experiment(cfg: Config, out: Path, quick: bool = False, data=None, backend: str = "reference",
+                        progress: Optional[Callable[[str], None]] = None, **_) -> Dict:
+    """Fig. 3: MP balance only, 100 hidden: training and test accuracy
+    against the iteration (batches of ``batch_size`` images).
+
+    The "MP only" network (the :data:`ABLATION` row of that name) and the
+    full model are trained for the configuration's epochs on the numpy
+    reference path; every ``every`` batches the on-line accuracy of the free
+    phases (over those batches and since the start) and the accuracy on the
+    first ``n_eval`` test images are recorded; at the end the whole test set
+    is classified. The curve needs the weights in the middle of training, so
+    it always runs on the reference path (which ends with the Lava network's
+    weights, bit for bit)."""
+    from .training import evaluate
+
+    ds = data if isinstance(data, Dataset) else load_dataset(data or "bundled")
+    if quick:
+        cfg = cfg.override(**{"training.n_train": 256, "training.n_test": 100, "training.n_hidden": 20,
+                              "encoding.t_free": 6, "encoding.t_nudge": 6})
+        every, n_eval = 1, 50
+    else:
+        every, n_eval = 50, 2000
+    t = cfg.training
+    ds = ds.subset(t.n_train or None, t.n_test or None)
+    n_eval = min(n_eval, len(ds.test_images))
+    header = ["variant", "batch", "images_seen", "train_accuracy_window", "train_accuracy_cumulative",
+              "test_accuracy_subset", "train_seconds"]
+    rows, final, curves = [], {}, {}
+    for name in MP_CURVE_VARIANTS:
+        paper, over = _ablation_variant(name)
+        c = cfg.override(**over)
+        rs, w, t_train, t_eval = _curve_run(c, ds, n_eval, every, progress, name)
+        t0 = time.time()
+        full = evaluate(w, c, ds, split="test", backend="reference", limit=False)
+        final[name] = {"overrides": over, "paper_fig7_accuracy": paper, "test_accuracy_full": round(full.accuracy, 4),
+                       "n_test_full": int(full.confusion.sum()), "train_accuracy_online_last_epoch": rs[-1][3],
+                       "train_seconds": round(t_train, 1), "probe_eval_seconds": round(t_eval, 1),
+                       "full_eval_seconds": round(time.time() - t0, 1)}
+        if progress:
+            progress(f"{name}: final test accuracy {full.accuracy:.4f} on {int(full.confusion.sum())} images "
+                     f"(paper Fig. 7: {paper})")
+        curves[name] = rs
+        rows += [[name] + r for r in rs]
+
+    _plot_mp_curve(out, curves, final, n_eval, cfg)
+    meta = {"experiment": "mp_curve", "paper": "Fig. 3", "quick": quick, "backend": "reference",
+            "backend_requested": backend, "data": ds.source, "n_train": int(len(ds.train_images)),
+            "batches_per_epoch": int(len(ds.train_images) // cfg.training.batch_size),
+            "eval_every_batches": every,
+            "test_subset": f"the first {n_eval} test images (fixed), classified after every {every} batches",
+            "seed": cfg.training.seed,
+            "train_accuracy_window": "on-line accuracy of the free phases over the batches since the previous row",
+            "train_accuracy_cumulative": "on-line accuracy of the free phases since the start of training",
+            "paper_reference": {"Fig. 3 (MP only, iterations 0-20)": "rises to about 0.9 train and test",
+                                "Fig. 7 (MP only, 100 iterations)": 0.58},
+            "variants": {n: _ablation_variant(n)[1] for n in MP_CURVE_VARIANTS},
+            "final": final, "config": cfg.to_dict()}
+    _write(out, "mp_curve", header, rows, meta)
+    return {"header": header, "rows": rows, "final": final}
+
+
 def scaled_for_hidden(cfg: Config, n_hidden: int, reference: int = 100) -> Config:
     """The configuration for ``n_hidden`` neurons with the per-neuron
     magnitudes of the ``reference``-neuron one: an output neuron sums over
@@ -275,7 +429,7 @@ def table1_experiment(cfg: Config, out: Path, quick: bool = False, data=None, ba
     return {"header": header, "rows": rows}
 
 
-EXPERIMENTS = {"stp": stp_experiment, "inhibitory": inhibitory_experiment, "ablation": ablation_experiment,
+EXPERIMENTS = {"mp_curve": mp_curve_experiment, "stp": stp_experiment, "inhibitory": inhibitory_experiment, "ablation": ablation_experiment,
                "table1": table1_experiment}
 
 

@@ -61,3 +61,40 @@ def test_scaling_keeps_per_neuron_magnitudes():
 def test_unknown_experiment_is_refused():
     with pytest.raises(SystemExit):
         main(["experiment", "fig99"])
+
+
+def test_mp_curve_experiment_quick(tmp_path, capsys):
+    from lava_balanced import Config
+    from lava_balanced.data import load_dataset
+    from lava_balanced.experiments import ABLATION
+    from lava_balanced.training import train
+
+    assert main(["experiment", "mp_curve", "--out", str(tmp_path), "--quick", "--data", "bundled",
+                 "--quiet"]) == 0
+    for ext in ("csv", "json", "png"):
+        assert (tmp_path / f"mp_curve.{ext}").exists()
+    rows = list(csv.DictReader(open(tmp_path / "mp_curve.csv")))
+    assert list(rows[0]) == ["variant", "batch", "images_seen", "train_accuracy_window",
+                             "train_accuracy_cumulative", "test_accuracy_subset", "train_seconds"]
+    assert [v for v in dict.fromkeys(r["variant"] for r in rows)] == ["MP only", "MP + FF + STP + 30% inh."]
+    for variant in ("MP only", "MP + FF + STP + 30% inh."):
+        vr = [r for r in rows if r["variant"] == variant]
+        batches = [int(r["batch"]) for r in vr]
+        assert batches == sorted(set(batches)) and batches[0] == 0 and batches[-1] == 4  # 256 // 64
+        assert [int(r["images_seen"]) for r in vr] == [64 * b for b in batches]
+        for r in vr:
+            assert 0.0 <= float(r["test_accuracy_subset"]) <= 1.0
+            for col in ("train_accuracy_window", "train_accuracy_cumulative"):
+                if r["batch"] != "0":
+                    assert 0.0 <= float(r[col]) <= 1.0
+    meta = json.loads((tmp_path / "mp_curve.json").read_text())
+    assert meta["paper"] == "Fig. 3" and meta["command"].startswith("lava-balanced experiment mp_curve")
+    assert "first 50 test images" in meta["test_subset"]
+    assert meta["variants"]["MP only"] == dict((n, o) for n, _, o in ABLATION)["MP only"]
+    # the chunked run ends where an uninterrupted training run ends
+    cfg = Config().override(**{"training.n_train": 256, "training.n_test": 100, "training.n_hidden": 20,
+                               "encoding.t_free": 6, "encoding.t_nudge": 6, **meta["variants"]["MP only"]})
+    res = train(cfg, load_dataset("bundled"), backend="reference")
+    mp = meta["final"]["MP only"]
+    assert mp["test_accuracy_full"] == round(res.test.accuracy, 4) and mp["n_test_full"] == 100
+    assert mp["train_accuracy_online_last_epoch"] == round(res.train_accuracy, 4)
