@@ -3,7 +3,8 @@
 #   bash run.sh main [train options]   train, evaluate and export a small Balanced SNN
 #   bash run.sh test [pytest options]  run the test suite
 # Both create ./.venv with Python 3.10 (Lava 0.10 supports only 3.10) and
-# install the project into it (pip install -e ".[test]") when needed.
+# install the project into it (pip install -e ".[test,jax]": the test tools and
+# the Spyx/JAX back end the export tests compare against) when needed.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -27,7 +28,7 @@ ensure_env() {
     fi
     # reinstall when pyproject.toml changed since the last install
     if [ ! -f .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ]; then
-        .venv/bin/python -m pip install -q -e ".[test]"
+        .venv/bin/python -m pip install -q -e ".[test,jax]"
         touch .venv/.installed
     fi
 }
@@ -39,6 +40,7 @@ case "$cmd" in
         .venv/bin/lava-balanced train --out runs/main "$@"
         .venv/bin/lava-balanced evaluate runs/main/model.npz
         .venv/bin/lava-balanced export runs/main/model.npz runs/main/model.nir --to nir --measure
+        .venv/bin/lava-balanced export runs/main/model.npz runs/main/model.net --to loihi --measure
         ;;
     test)
         ensure_env
