@@ -12,6 +12,10 @@ def pytest_addoption(parser):
 
 
 def pytest_collection_modifyitems(config, items):
+    # Spyx imports JAX, which starts threads; the Lava runner forks a child per
+    # run, and forking a multithreaded process can deadlock. Run the Spyx tests
+    # last, so no fork happens after JAX is loaded.
+    items.sort(key=lambda item: "test_spyx" in item.nodeid)
     if config.getoption("--run-slow"):
         return
     skip = pytest.mark.skip(reason="slow: use --run-slow")
