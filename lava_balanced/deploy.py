@@ -55,7 +55,8 @@ from . import kernels as K
 from .config import Config
 from .model import DaleViolation, Weights
 
-__all__ = ["DeployLayer", "DeployNet", "from_trained", "run_deploy", "evaluate_deploy", "stp_gains",
+__all__ = ["DeployLayer", "DeployNet", "from_trained", "run_deploy", "run_chain", "check_chain",
+           "evaluate_deploy", "stp_gains",
            "STP_MODES"]
 
 STP_MODES = ("calibrated", "steady", "first", "none")
@@ -144,6 +145,10 @@ class DeployLayer:
         """Parameters of the Lava :class:`CubaLIFLayer` of this layer."""
         return {k: getattr(self, k) for k in ("decay_syn", "decay_mem", "gain", "v_leak", "v_th", "v_reset")}
 
+    def initial_state(self, b: int):
+        """``(I, V)`` at rest for a batch of ``b`` samples."""
+        return np.zeros((b, self.n_post)), np.broadcast_to(self.v_leak, (b, self.n_post)).copy()
+
     def step(self, i: np.ndarray, v: np.ndarray, s: np.ndarray):
         """One step; returns ``(i, v, spikes)``."""
         i = eq.cuba_current_step(i, eq.dense_drive(s, self.weight, self.bias), self.decay_syn)
@@ -171,18 +176,7 @@ class DeployNet:
     metadata: Dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self):
-        if not self.layers:
-            raise ValueError("a DeployNet needs at least one layer")
-        for k in range(1, len(self.layers)):
-            if self.layers[k].n_pre != self.layers[k - 1].n_post:
-                raise ValueError(f"layer {k} expects {self.layers[k].n_pre} inputs but layer {k - 1} "
-                                 f"has {self.layers[k - 1].n_post} neurons")
-        if self.readout not in ("spikes", "potential"):
-            raise ValueError(f"readout must be 'spikes' or 'potential', got {self.readout!r}")
-        if int(self.t_steps) != self.t_steps or self.t_steps < 1:
-            raise ValueError(f"t_steps must be a positive integer, got {self.t_steps}")
-        if not (0 < self.max_rate <= 1):
-            raise ValueError(f"max_rate must lie in (0, 1], got {self.max_rate}")
+        check_chain(self)
 
     @property
     def n_in(self) -> int:
@@ -194,34 +188,57 @@ class DeployNet:
 
 
 # ---------------------------------------------------------------------------
-def run_deploy(net: DeployNet, images: np.ndarray, batch_size: int = 500, return_traces: bool = False):
-    """Classify ``images`` (uint8 (N, n_in)) with the numpy reference of a
-    :class:`DeployNet`. Returns the predictions (N,), and with
-    ``return_traces`` also ``(counts, v_mean)`` of the output layer, each
-    (N, n_out)."""
+def check_chain(net) -> None:
+    """What every chain of layers (a :class:`DeployNet`, a
+    :class:`lava_balanced.exporters.loihi.LoihiNet`) must satisfy: layers that
+    fit one another, a known readout, a positive number of steps and a spike
+    probability in (0, 1]. Raises ``ValueError`` naming the problem."""
+    name = type(net).__name__
+    if not net.layers:
+        raise ValueError(f"a {name} needs at least one layer")
+    for k in range(1, len(net.layers)):
+        if net.layers[k].n_pre != net.layers[k - 1].n_post:
+            raise ValueError(f"layer {k} expects {net.layers[k].n_pre} inputs but layer {k - 1} "
+                             f"has {net.layers[k - 1].n_post} neurons")
+    if net.readout not in ("spikes", "potential"):
+        raise ValueError(f"readout must be 'spikes' or 'potential', got {net.readout!r}")
+    if int(net.t_steps) != net.t_steps or net.t_steps < 1:
+        raise ValueError(f"t_steps must be a positive integer, got {net.t_steps}")
+    if not (0 < net.max_rate <= 1):
+        raise ValueError(f"max_rate must lie in (0, 1], got {net.max_rate}")
+
+
+def run_chain(net, images: np.ndarray, batch_size: int = 500, return_traces: bool = False):
+    """Classify ``images`` (uint8 (N, n_in)) with any chain of layers that
+    have ``initial_state(b)`` and ``step(*state, spikes) -> (*state,
+    spikes)`` (float :class:`DeployLayer`, integer
+    :class:`lava_balanced.exporters.loihi.LoihiLayer`): the evaluation
+    encoder streams, and the readout arithmetic of the Lava ``Readout``, so
+    the Lava processes give identical predictions. Returns the predictions
+    (N,), and with ``return_traces`` also ``(counts, v_mean)`` of the output
+    layer, each (N, n_out)."""
     images = np.asarray(images)
     if images.ndim != 2 or images.shape[1] != net.n_in:
         raise ValueError(f"images must have shape (N, {net.n_in}), got {images.shape}")
     n = len(images)
     x_all = images.astype(np.float32) / np.float32(255.0)
     preds = np.empty(n, dtype=np.int64)
-    counts_all = np.empty((n, net.n_out))
+    counts_all = np.empty((n, net.n_out), dtype=np.int64)
     vmean_all = np.empty((n, net.n_out))
     for start in range(0, n, batch_size):
         idx = np.arange(start, min(start + batch_size, n))
         uni = K.encoder_uniforms(net.seed, 0, idx, net.t_steps, net.n_in)
         b = len(idx)
-        state = [(np.zeros((b, L.n_post)), np.broadcast_to(L.v_leak, (b, L.n_post)).copy()) for L in net.layers]
-        counts = np.zeros((b, net.n_out))
-        vsum = np.zeros((b, net.n_out))
+        state = [L.initial_state(b) for L in net.layers]
+        counts = np.zeros((b, net.n_out), dtype=np.int64)
+        vsum = None
         for t in range(net.t_steps):
             s = K.encode(uni[t], x_all[idx], net.max_rate)
             for k, L in enumerate(net.layers):
-                i, v = state[k]
-                i, v, s = L.step(i, v, s)
-                state[k] = (i, v)
+                *state[k], s = L.step(*state[k], s)
             counts += s
-            vsum += state[-1][1]
+            v = state[-1][1]
+            vsum = v.copy() if vsum is None else vsum + v
         # as the Lava readout computes it: from the rate and the mean potential
         vmean = vsum / net.t_steps
         preds[idx] = K.readout_predict(counts / net.t_steps * net.t_steps, vmean, net.readout)
@@ -229,6 +246,12 @@ def run_deploy(net: DeployNet, images: np.ndarray, batch_size: int = 500, return
     if return_traces:
         return preds, counts_all, vmean_all
     return preds
+
+
+def run_deploy(net: DeployNet, images: np.ndarray, batch_size: int = 500, return_traces: bool = False):
+    """Classify ``images`` with the numpy reference of a :class:`DeployNet`
+    (:func:`run_chain`)."""
+    return run_chain(net, images, batch_size, return_traces)
 
 
 # ---------------------------------------------------------------------------

@@ -100,7 +100,7 @@ from typing import Any, Dict, List, Optional, Sequence
 import numpy as np
 
 from .. import equations as eq
-from .. import kernels as K
+from ..deploy import check_chain, run_chain
 
 __all__ = ["LoihiLayer", "LoihiNet", "quantize", "write_netx", "read_netx", "SIGN_MIXED",
            "SIGN_EXCITATORY", "SIGN_INHIBITORY", "WEIGHT_EXP_RANGE", "ENCODING"]
@@ -239,6 +239,10 @@ class LoihiLayer:
         """Parameters of the Lava :class:`CubaLIFLayer` (``fixed_pt`` model)."""
         return {k: getattr(self, k).copy() for k in ("du", "dv", "vth_mant", "bias_mant", "bias_exp")}
 
+    def initial_state(self, b: int):
+        """``(u, v)`` at rest (0) for a batch of ``b`` samples."""
+        return np.zeros((b, self.n_post), np.int64), np.zeros((b, self.n_post), np.int64)
+
     def step(self, u: np.ndarray, v: np.ndarray, s: np.ndarray):
         """One integer step; returns ``(u, v, spikes)`` (spikes int8)."""
         a = eq.loihi_dense_accumulate(s, self.weight, self.weight_exp, self.sign_mode)
@@ -263,20 +267,9 @@ class LoihiNet:
     metadata: Dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self):
-        if not self.layers:
-            raise ValueError("a LoihiNet needs at least one layer")
-        for k in range(1, len(self.layers)):
-            if self.layers[k].n_pre != self.layers[k - 1].n_post:
-                raise ValueError(f"layer {k} expects {self.layers[k].n_pre} inputs but layer {k - 1} "
-                                 f"has {self.layers[k - 1].n_post} neurons")
-        if self.readout not in ("spikes", "potential"):
-            raise ValueError(f"readout must be 'spikes' or 'potential', got {self.readout!r}")
-        if int(self.t_steps) != self.t_steps or self.t_steps < 1:
-            raise ValueError(f"t_steps must be a positive integer, got {self.t_steps}")
+        check_chain(self)
         self.t_steps, self.seed = int(self.t_steps), int(self.seed)
         self.max_rate, self.dt = float(self.max_rate), float(self.dt)
-        if not (0 < self.max_rate <= 1):
-            raise ValueError(f"max_rate must lie in (0, 1], got {self.max_rate}")
 
     @property
     def n_in(self) -> int:
@@ -296,34 +289,7 @@ class LoihiNet:
         and the same readout arithmetic as the Lava ``Readout``, so the
         ``fixed_pt`` Lava models give identical predictions. Returns the
         predictions, and with ``return_traces`` also ``(counts, v_mean)``."""
-        images = np.asarray(images)
-        if images.ndim != 2 or images.shape[1] != self.n_in:
-            raise ValueError(f"images must have shape (N, {self.n_in}), got {images.shape}")
-        n, T = len(images), self.t_steps
-        x_all = images.astype(np.float32) / np.float32(255.0)
-        preds = np.empty(n, dtype=np.int64)
-        counts_all = np.empty((n, self.n_out), dtype=np.int64)
-        vmean_all = np.empty((n, self.n_out))
-        for start in range(0, n, batch_size):
-            idx = np.arange(start, min(start + batch_size, n))
-            uni = K.encoder_uniforms(self.seed, 0, idx, T, self.n_in)
-            b = len(idx)
-            state = [(np.zeros((b, L.n_post), np.int64), np.zeros((b, L.n_post), np.int64)) for L in self.layers]
-            counts = np.zeros((b, self.n_out), dtype=np.int64)
-            vsum = np.zeros((b, self.n_out), dtype=np.int64)
-            for t in range(T):
-                s = K.encode(uni[t], x_all[idx], self.max_rate)
-                for k, L in enumerate(self.layers):
-                    u, v, s = L.step(*state[k], s)
-                    state[k] = (u, v)
-                counts += s
-                vsum += state[-1][1]
-            vmean = vsum / T  # what CubaLIFLayer's fixed_pt model sends to the readout
-            preds[idx] = K.readout_predict(counts / T * T, vmean, self.readout)
-            counts_all[idx], vmean_all[idx] = counts, vmean
-        if return_traces:
-            return preds, counts_all, vmean_all
-        return preds
+        return run_chain(self, images, batch_size, return_traces)
 
 
 # ---------------------------------------------------------------------------

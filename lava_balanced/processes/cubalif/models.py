@@ -13,7 +13,29 @@ from lava_balanced.lava_models import StepMixin, model_pair
 from lava_balanced.processes.cubalif.process import CubaLIFLayer
 
 
-class _CubaLIFStep(StepMixin):
+class _CubaLIFBookkeeping(StepMixin):
+    """What both number formats share: rest at each sample's first step, the
+    spike count and potential sum of the sample, and the trace for the
+    readout at its last step. Subclasses give ``_rest()`` and
+    ``_update(a_in) -> (spikes, v)``."""
+
+    def _step(self):
+        _, tau = self._sched.position(self._t)
+        if tau == 0:  # each sample starts at rest
+            self._rest()
+            self._count = np.zeros(self.v.shape, dtype=np.int64)
+            self._vsum = None
+        s, v = self._update(self.a_in.recv())
+        s = s.view(np.int8)
+        self.s_out.send(s)
+        self._count += s
+        self._vsum = v.copy() if self._vsum is None else self._vsum + v
+        if tau == self._sched.t_free - 1:
+            n = self._sched.t_free
+            self.trace_out.send(np.stack((self._count / n, self._vsum / n)))
+
+
+class _CubaLIFStep(_CubaLIFBookkeeping):
     a_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
     s_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, np.int8)
     trace_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, float)
@@ -24,32 +46,24 @@ class _CubaLIFStep(StepMixin):
         self._p = self.proc_params["params"]
         self._sched = self.proc_params["schedule"]
 
-    def _step(self):
+    def _rest(self):
+        self.i[:] = 0.0
+        self.v[:] = self._p["v_leak"]
+
+    def _update(self, a_in):
         p = self._p
-        _, tau = self._sched.position(self._t)
-        if tau == 0:  # each sample starts at rest
-            self.i[:] = 0.0
-            self.v[:] = p["v_leak"]
-            self._count = np.zeros(self.v.shape)
-            self._vsum = np.zeros(self.v.shape)
-        i = eq.cuba_current_step(self.i, self.a_in.recv(), p["decay_syn"])
+        i = eq.cuba_current_step(self.i, a_in, p["decay_syn"])
         v = eq.cuba_membrane_step(self.v, i, p["decay_mem"], p["gain"], p["v_leak"])
         s, v = eq.fire_above(v, p["v_th"], p["v_reset"])
         self.i[:] = i
         self.v[:] = v
-        s = s.view(np.int8)
-        self.s_out.send(s)
-        self._count += s
-        self._vsum += v
-        if tau == self._sched.t_free - 1:
-            n = self._sched.t_free
-            self.trace_out.send(np.stack((self._count / n, self._vsum / n)))
+        return s, v
 
 
 PyCubaLIFModel, PyCubaLIFModelAsync = model_pair(_CubaLIFStep, CubaLIFLayer, "PyCubaLIFModel")
 
 
-class _CubaLIFFixedStep(StepMixin):
+class _CubaLIFFixedStep(_CubaLIFBookkeeping):
     """Loihi's integer CUBA neuron, per neuron ``du, dv`` (12-bit),
     ``vth_mant`` (17-bit), ``bias_mant << bias_exp``; ``u`` wraps at 24
     bits, ``v`` is clipped to 24 bits and reset to 0. State returns to 0 at
@@ -78,26 +92,18 @@ class _CubaLIFFixedStep(StepMixin):
         self._u = np.zeros(self.i.shape, dtype=np.int64)
         self._v = np.zeros(self.v.shape, dtype=np.int64)
 
-    def _step(self):
-        _, tau = self._sched.position(self._t)
-        if tau == 0:  # each sample starts at rest
-            self._u[:] = 0
-            self._v[:] = 0
-            self._count = np.zeros(self.v.shape, dtype=np.int64)
-            self._vsum = np.zeros(self.v.shape, dtype=np.int64)
-        u = eq.loihi_current_step(self._u, self.a_in.recv(), self._du)
+    def _rest(self):
+        self._u[:] = 0
+        self._v[:] = 0
+
+    def _update(self, a_in):
+        u = eq.loihi_current_step(self._u, a_in, self._du)
         v = eq.loihi_membrane_step(self._v, u, self._dv, self._bias)
         s, v = eq.loihi_fire(v, self._vth)
         self._u, self._v = u, v
         self.i[:] = u
         self.v[:] = v
-        s = s.view(np.int8)
-        self.s_out.send(s)
-        self._count += s
-        self._vsum += v
-        if tau == self._sched.t_free - 1:
-            n = self._sched.t_free
-            self.trace_out.send(np.stack((self._count / n, self._vsum / n)))
+        return s, v
 
 
 PyCubaLIFModelFixed, PyCubaLIFModelFixedAsync = model_pair(
