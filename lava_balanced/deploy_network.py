@@ -18,6 +18,7 @@ from lava.magma.core.run_configs import Loihi2SimCfg
 
 from . import kernels as K
 from .lava_models import TAG_ASYNC, TAG_SYNC
+from .network import ReadoutNetwork
 from .processes.cubalif.process import CubaLIFLayer
 from .processes.dense.process import BatchDense
 from .processes.encoder.process import SpikeEncoder
@@ -51,7 +52,7 @@ def deploy_run_config(tag: str = TAG_ASYNC) -> Loihi2SimCfg:
     return Loihi2SimCfg(select_tag=TAG_SYNC, exception_proc_model_map=models)
 
 
-class DeployNetwork:
+class DeployNetwork(ReadoutNetwork):
     """The Lava processes of a deploy network for ``images`` and ``labels``.
 
     ``net`` is a :class:`lava_balanced.deploy.DeployNet` (float) or a
@@ -87,14 +88,3 @@ class DeployNetwork:
         self.encoder.run(condition=RunSteps(num_steps=self.schedule.batches_per_epoch * self.schedule.cycle,
                                             blocking=True), run_cfg=deploy_run_config(tag))
         self._started = True
-
-    def confusion(self) -> np.ndarray:
-        return self.readout.confusion.get().astype(np.int64)
-
-    def predictions(self) -> np.ndarray:
-        return self.readout.predictions.get().astype(np.int64)
-
-    def stop(self) -> None:
-        if self._started:
-            self.encoder.stop()
-            self._started = False

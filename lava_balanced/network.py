@@ -33,7 +33,7 @@ from .processes.synapse.process import EISynapse
 from .processes.teacher.process import Teacher
 from .reference import layer_params
 
-__all__ = ["BalancedNetwork", "run_config"]
+__all__ = ["BalancedNetwork", "ReadoutNetwork", "run_config"]
 
 
 def run_config(tag: str = TAG_ASYNC) -> Loihi2SimCfg:
@@ -55,7 +55,27 @@ def run_config(tag: str = TAG_ASYNC) -> Loihi2SimCfg:
         EISynapse: PyEISynapseModelAsync, Teacher: PyTeacherModelAsync, Readout: PyReadoutModelAsync})
 
 
-class BalancedNetwork:
+class ReadoutNetwork:
+    """What every lava-balanced network of processes offers once built: the
+    readout's confusion matrix and predictions, and a ``stop`` that is safe
+    to call whether or not the network ran (subclasses set ``encoder`` and
+    ``readout``, and ``_started`` when they run)."""
+
+    _started = False
+
+    def confusion(self) -> np.ndarray:
+        return self.readout.confusion.get().astype(np.int64)
+
+    def predictions(self) -> np.ndarray:
+        return self.readout.predictions.get().astype(np.int64)
+
+    def stop(self) -> None:
+        if self._started:
+            self.encoder.stop()
+            self._started = False
+
+
+class BalancedNetwork(ReadoutNetwork):
     """The Lava processes of a 784-H-10 Balanced SNN for one schedule.
 
     Parameters
@@ -111,13 +131,3 @@ class BalancedNetwork:
         """Read the (trained) weights from the synapse processes."""
         return Weights(self.syn_in.w.get(), self.syn_out.w.get(), self.hidden_sign)
 
-    def confusion(self) -> np.ndarray:
-        return self.readout.confusion.get().astype(np.int64)
-
-    def predictions(self) -> np.ndarray:
-        return self.readout.predictions.get().astype(np.int64)
-
-    def stop(self) -> None:
-        if self._started:
-            self.encoder.stop()
-            self._started = False
