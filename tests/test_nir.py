@@ -2,6 +2,8 @@
 graphs with every supported primitive, unsupported graphs, and the round trip
 through a file into Lava."""
 
+import json
+
 import nir
 import numpy as np
 import pytest
@@ -236,3 +238,27 @@ def test_exactly_exportable_network_round_trips_to_the_trained_predictions(bundl
     lava = evaluate_deploy(from_nir(read_nir(path)), images, labels, backend="lava", batch_size=100,
                            timeout=240)
     np.testing.assert_array_equal(lava.predictions, predict_reference(weights, cfg, images))
+
+
+@pytest.mark.timeout(300)
+def test_cli_export_to_nir_and_loihi(trained_bundled, tmp_path, capsys):
+    from lava_balanced import save_model
+    from lava_balanced.cli import main
+    from lava_balanced.exporters.loihi import read_netx
+    weights, cfg = trained_bundled
+    model = tmp_path / "model.npz"
+    save_model(model, weights, cfg)
+    assert main(["export", str(model), "--to", "nir", str(tmp_path / "m.nir"), "--measure", "--n-test", "200",
+                 "--calibration", "500", "--backend", "reference", "--json"]) == 0
+    out = capsys.readouterr().out
+    report = json.loads(out.strip().splitlines()[-1])
+    assert report["n_test"] == 200 and 0.5 < report["agreement"] <= 1.0
+    assert len(from_nir(read_nir(tmp_path / "m.nir")).layers) == 2
+    assert main(["export", str(model), str(tmp_path / "m.net"), "--to", "loihi", "--measure", "--n-test", "200",
+                 "--calibration", "500"]) == 0
+    assert "fixed_pt models" in capsys.readouterr().out
+    assert read_netx(tmp_path / "m.net").n_out == 10
+    assert main(["export", str(tmp_path / "missing.npz"), str(tmp_path / "x.nir"), "--to", "nir"]) == 2
+    assert "missing.npz" in capsys.readouterr().err
+    assert main(["evaluate-nir", str(tmp_path / "m.nir"), "--n-test", "100", "--backend", "reference"]) == 0
+    assert "test accuracy" in capsys.readouterr().out
