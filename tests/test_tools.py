@@ -1,0 +1,71 @@
+"""The selection and diagnostic tools behind docs/results.md: the validation
+split never touches the test set and trains exactly what ``train`` trains;
+the ceiling diagnostic keeps its constraints."""
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+from lava_balanced import Config, train
+from lava_balanced.data import load_bundled
+from lava_balanced.training import evaluate
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def _tool(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_validation_split_is_carved_from_the_training_images(mnist):
+    validate = _tool("validate")
+    ds = validate.validation_split(mnist)
+    assert len(ds.train_images) == 50000 and len(ds.test_images) == 10000
+    assert np.array_equal(ds.train_images, mnist.train_images[:50000])
+    assert np.array_equal(ds.test_images, mnist.train_images[50000:])
+    assert np.array_equal(ds.test_labels, mnist.train_labels[50000:])
+    small = validate.validation_split(mnist, n_train=300)
+    assert len(small.train_images) == 300 and np.array_equal(small.test_images, ds.test_images)
+    with pytest.raises(ValueError, match="more than 10000 training images"):
+        validate.validation_split(load_bundled())
+
+
+def test_train_and_validate_ends_with_the_weights_train_ends_with(mnist):
+    validate = _tool("validate")
+    cfg = Config().override(**{"training.n_hidden": 12, "training.epochs": 2, "training.batch_size": 32,
+                               "encoding.t_free": 4, "encoding.t_nudge": 4})
+    ds = validate.validation_split(mnist, n_train=96).subset(None, 64)
+    seen = []
+    weights, accs = validate.train_and_validate(cfg, ds, lambda e, acc: seen.append((e, acc)))
+    expected = train(cfg, ds, backend="reference", evaluate_test=False).weights
+    assert np.array_equal(weights.w_in, expected.w_in) and np.array_equal(weights.w_out, expected.w_out)
+    assert len(accs) == 2 and seen == [(0, accs[0]), (1, accs[1])]
+    assert accs[1] == evaluate(expected, cfg, ds, backend="reference", limit=False).accuracy
+
+
+def test_ceiling_fit_keeps_its_constraints_and_learns(mnist):
+    ceiling = _tool("ceiling")
+    x = mnist.train_images[:2000].astype(np.float32) / 255
+    y = mnist.train_labels[:2000]
+    w, v, curve = ceiling.fit(x[:1500], y[:1500], x[1500:], y[1500:], hidden=20, epochs=2)
+    assert np.all(w >= 0)                        # excitatory input layer
+    assert np.all(v[:6] <= 0) and np.all(v[6:] >= 0)  # 30 % inhibitory rows, Dale's law
+    assert len(curve) == 2 and curve[-1] > 0.5   # chance is 0.1
+    w_s, _, _ = ceiling.fit(x[:1500], y[:1500], x[1500:], y[1500:], hidden=20, epochs=1, signed_input=True)
+    assert np.any(w_s < 0)
+
+
+def test_best_config_loads_and_names_only_what_it_changes():
+    """configs/best-100.toml, the documented best 100-hidden run, stays a valid
+    configuration that changes exactly the keys docs/results.md lists."""
+    from lava_balanced.config import Config
+    cfg = Config.load(ROOT / "configs" / "best-100.toml")
+    default, best = Config().to_dict(), cfg.to_dict()
+    changed = {(s, k) for s in default for k in default[s] if default[s][k] != best[s][k]}
+    assert changed == {("learning", "lr_hidden_scale"), ("learning", "eta1"), ("training", "epochs")}
+    assert cfg.training.n_hidden == 100 and cfg.training.seed == 0
