@@ -139,6 +139,10 @@ class LearningConfig:
     lr_decay_batches: float = 300.0  #: > 0: rate eta / (1 + batch / lr_decay_batches); 0: constant
     hidden_trace: str = "rate"        #: V_i of a hidden neuron in eq. 12: "rate" or "potential" (phase means)
     output_trace: str = "potential"   #: V_i of an output neuron in eq. 12: "rate" or "potential"
+    #: error of eq. 10-11: "squared" (the paper's, both ways) or "one_sided"
+    #: (only potentials on the wrong side of their target: below threshold
+    #: under a teacher spike, above rest without one)
+    supervision: str = "squared"
 
     def validate(self):
         _nonneg(self, "eta_mp", "eta_c", "eta_stdp", "eta0", "lr_hidden_scale", "lr_decay_batches")
@@ -146,6 +150,8 @@ class LearningConfig:
         for n in ("hidden_trace", "output_trace"):
             if getattr(self, n) not in ("rate", "potential"):
                 raise ConfigError(f"LearningConfig.{n} must be 'rate' or 'potential', got {getattr(self, n)!r}")
+        if self.supervision not in ("squared", "one_sided"):
+            raise ConfigError(f"LearningConfig.supervision must be 'squared' or 'one_sided', got {self.supervision!r}")
         if int(self.feedback_delay) != self.feedback_delay or self.feedback_delay < 1:
             raise ConfigError(f"LearningConfig.feedback_delay must be an integer >= 1, got {self.feedback_delay}")
         if not (0 < self.eta1 < 1):

@@ -177,11 +177,23 @@ def mp_balance_nudge(top_down: np.ndarray, eta_mp: float, v_scale: float) -> np.
     return eta_mp * v_scale * top_down
 
 
-def supervision_error(v: np.ndarray, teacher: np.ndarray, *, v_leak: float, v_th: float) -> np.ndarray:
+def supervision_error(v: np.ndarray, teacher: np.ndarray, *, v_leak: float, v_th: float,
+                      one_sided: bool = False) -> np.ndarray:
     """The output layer's error of eq. 10, ``delta(t - t_sp) - V_i``, in
     threshold units: ``teacher - (V - V_L) / (V_th - V_L)``. A teacher spike
-    asks for a potential at threshold, its absence for the leak potential."""
-    return teacher - (v - v_leak) / (v_th - v_leak)
+    asks for a potential at threshold, its absence for the leak potential.
+
+    ``one_sided`` (``learning.supervision = "one_sided"``) keeps only the part
+    of the error that points the way the teacher asks: up where a teacher
+    spike arrives (a potential at or above threshold fires, which is what the
+    spike asks for) and down where none does (a potential at or below rest is
+    silent, as asked): ``max(e, 0)`` with a teacher spike, ``min(e, 0)``
+    without. Eq. 10's cost then counts only potentials on the wrong side of
+    their target (a squared hinge)."""
+    error = teacher - (v - v_leak) / (v_th - v_leak)
+    if one_sided:
+        error = np.where(teacher > 0, np.maximum(error, 0.0), np.minimum(error, 0.0))
+    return error
 
 
 def supervision_nudge(error: np.ndarray, eta_c: float, v_scale: float) -> np.ndarray:

@@ -106,6 +106,7 @@ class LIFParams:
     t_ref: int
     eta_mp: float = 0.0     #: > 0: MP balance (eq. 5) in the nudged phase
     eta_c: float = 0.0      #: > 0: supervision (eq. 11) in the nudged phase
+    one_sided: bool = False  #: supervision error of eq. 10 only on the wrong side of its target
     inhibition: str = "conductance"  #: or "current": g_I enters as the current g_I (V_I - V_L)
 
     @property
@@ -203,7 +204,7 @@ def lif_step(v: np.ndarray, ref: np.ndarray, i_syn: np.ndarray, g_inh: np.ndarra
         if p.eta_mp > 0 and top_down is not None:
             v = v + eq.mp_balance_nudge(top_down, p.eta_mp, p.v_scale)
         if p.eta_c > 0 and teacher is not None:
-            error = eq.supervision_error(v, teacher, v_leak=p.v_leak, v_th=p.v_th)
+            error = eq.supervision_error(v, teacher, v_leak=p.v_leak, v_th=p.v_th, one_sided=p.one_sided)
             v = v + eq.supervision_nudge(error, p.eta_c, p.v_scale)
     spikes, v, ref = eq.lif_fire(v, ref, v_th=p.v_th, v_reset=p.v_reset, t_ref=p.t_ref)
     return v, ref, spikes.view(np.int8), error

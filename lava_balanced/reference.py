@@ -65,7 +65,7 @@ def layer_params(cfg: Config):
                 v_exc=n.v_exc, v_inh=n.v_inh, g_exc=n.g_exc, t_ref=int(n.t_ref),
                 inhibition=n.inhibition)
     hid = K.LIFParams(**base, eta_mp=l.eta_mp, eta_c=0.0)
-    out = K.LIFParams(**base, eta_mp=0.0, eta_c=l.eta_c)
+    out = K.LIFParams(**base, eta_mp=0.0, eta_c=l.eta_c, one_sided=l.supervision == "one_sided")
     eta = l.eta0 * l.eta_stdp
     syn_in = K.SynapseParams.from_config(n, s, s.stp_input, eta * l.lr_hidden_scale, l.eta1,
                                          post_trace=l.hidden_trace, lr_decay_batches=l.lr_decay_batches)

@@ -17,6 +17,7 @@ from lava_balanced.model import DaleViolation, Weights, init_weights, load_model
     ("encoding.max_rate", 0.0, "max_rate must lie in"),
     ("neuron.v_th", -1.0, "must exceed v_leak"),
     ("neuron.dt", float("nan"), "dt must be a positive"),
+    ("learning.supervision", "hinge", "supervision must be 'squared' or 'one_sided'"),
 ])
 def test_bad_values_are_refused(key, value, match):
     with pytest.raises(ConfigError, match=match):

@@ -138,6 +138,22 @@ def test_supervision_full_rate_clamps_to_the_target():
     np.testing.assert_allclose(v + eq.supervision_nudge(err, 1.0, 1.0), [[1.0, 0.0]])
 
 
+def test_one_sided_supervision_keeps_only_the_wrong_side():
+    """Teacher spike on neuron 0 and 1 (targets: threshold), none on 2 and 3
+    (targets: rest). Neuron 0 is below threshold (pushed up, 0.7), neuron 1
+    above it (left alone), neuron 2 above rest (pushed down, -0.4), neuron 3
+    below rest (left alone); the squared error pushes all four."""
+    v = np.array([[0.3, 1.2, 0.4, -0.5]])
+    teacher = np.array([[1.0, 1.0, 0.0, 0.0]])
+    squared = eq.supervision_error(v, teacher, v_leak=0.0, v_th=1.0)
+    np.testing.assert_allclose(squared, [[0.7, -0.2, -0.4, 0.5]])
+    one_sided = eq.supervision_error(v, teacher, v_leak=0.0, v_th=1.0, one_sided=True)
+    np.testing.assert_allclose(one_sided, [[0.7, 0.0, -0.4, 0.0]])
+    # in physical units (leak -65, threshold -50): the same errors
+    phys = eq.supervision_error(-65.0 + 15.0 * v, teacher, v_leak=-65.0, v_th=-50.0, one_sided=True)
+    np.testing.assert_allclose(phys, one_sided)
+
+
 def test_encoder_rate_matches_intensity():
     rng = np.random.default_rng(1)
     x = np.array([[0.0, 0.25, 0.5, 1.0]])
