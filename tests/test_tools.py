@@ -58,6 +58,11 @@ def test_ceiling_fit_keeps_its_constraints_and_learns(mnist):
     assert len(curve) == 2 and curve[-1] > 0.5   # chance is 0.1
     w_s, _, _ = ceiling.fit(x[:1500], y[:1500], x[1500:], y[1500:], hidden=20, epochs=1, signed_input=True)
     assert np.any(w_s < 0)
+    for loss in ("mse", "hinge"):
+        _, _, c = ceiling.fit(x[:1500], y[:1500], x[1500:], y[1500:], hidden=20, epochs=3, lr=0.2, loss=loss)
+        assert c[-1] > 0.4, loss  # chance is 0.1
+    with pytest.raises(ValueError, match="loss must be one of"):
+        ceiling.fit(x[:10], y[:10], x[:10], y[:10], loss="l1")
 
 
 def test_best_config_loads_and_names_only_what_it_changes():
@@ -67,5 +72,6 @@ def test_best_config_loads_and_names_only_what_it_changes():
     cfg = Config.load(ROOT / "configs" / "best-100.toml")
     default, best = Config().to_dict(), cfg.to_dict()
     changed = {(s, k) for s in default for k in default[s] if default[s][k] != best[s][k]}
-    assert changed == {("learning", "lr_hidden_scale"), ("learning", "eta1"), ("training", "epochs")}
+    assert changed == {("learning", "supervision"), ("learning", "lr_hidden_scale"), ("learning", "eta1"),
+                       ("training", "epochs")}
     assert cfg.training.n_hidden == 100 and cfg.training.seed == 0

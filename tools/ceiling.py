@@ -8,8 +8,8 @@ non-negative input weights (the paper's input layer is excitatory), hidden
 rates ``clip(sum_j w_ji x_j - V_th, 0, 1)`` with the fixed threshold
 ``V_th = 1`` and no bias (a spike per step at most), a proportion ``p_inh`` of
 hidden neurons whose output weights are <= 0 and the rest >= 0 (Dale's law),
-and a softmax cross-entropy (``--loss ce``) or the squared error of eq. 10
-(``--loss mse``) as the cost. Train on the first 50,000 training images, report the
+and a softmax cross-entropy (``--loss ce``), the squared error of eq. 10
+(``--loss mse``) or its one-sided form (``--loss hinge``) as the cost. Train on the first 50,000 training images, report the
 accuracy on the last 10,000 (the validation split of ``tools/validate.py``).
 
 The number bounds what a local rule can be expected to reach with these
@@ -29,15 +29,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from lava_balanced.data import load_dataset  # noqa: E402
 
 
+LOSSES = ("ce", "mse", "hinge")
+
+
 def fit(x_tr, y_tr, x_va, y_va, hidden=100, p_inh=0.3, epochs=10, lr=0.5, signed_input=False,
         seed=0, on_epoch=None, loss="ce"):
     """Minibatch (64) gradient descent of the rate abstraction, with the
     constraints projected back after every step. ``loss`` is ``"ce"`` (softmax
-    cross-entropy) or ``"mse"`` (the squared error between the outputs and
-    the one-hot target: the cost of eq. 10). Returns ``(w_in, w_out,
-    validation accuracy per epoch)``."""
-    if loss not in ("ce", "mse"):
-        raise ValueError(f"loss must be 'ce' or 'mse', got {loss!r}")
+    cross-entropy), ``"mse"`` (the squared error between the outputs and the
+    one-hot target: the cost of eq. 10) or ``"hinge"`` (that error only on
+    the wrong side of each target, as ``learning.supervision =
+    "one_sided"``). Returns ``(w_in, w_out, validation accuracy per
+    epoch)``."""
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
     rng = np.random.default_rng(seed)
     sign = np.where(np.arange(hidden) < int(round(p_inh * hidden)), -1.0, 1.0).astype(np.float32)[:, None]
     shape = (x_tr.shape[1], hidden)
@@ -57,7 +62,12 @@ def fit(x_tr, y_tr, x_va, y_va, hidden=100, p_inh=0.3, epochs=10, lr=0.5, signed
             if loss == "ce":
                 d = np.exp(d - d.max(1, keepdims=True))
                 d /= d.sum(1, keepdims=True)
-            d[np.arange(len(i)), y_tr[i]] -= 1.0
+            target = np.zeros_like(d)
+            target[np.arange(len(i)), y_tr[i]] = 1.0
+            if loss == "hinge":  # below a target of 1, above a target of 0
+                d = np.where(((target > 0) & (d < 1.0)) | ((target == 0) & (d > 0.0)), d - target, 0.0)
+            else:
+                d -= target
             d /= len(i)
             dh = (d @ v.T) * ((a > 1.0) & (a < 2.0))
             v -= rate * (h.T @ d)
@@ -80,8 +90,8 @@ def main(argv=None) -> int:
     ap.add_argument("--lr", type=float, default=0.5)
     ap.add_argument("--n-train", type=int, default=50000, help="train on the first N (at most 50,000)")
     ap.add_argument("--signed-input", action="store_true")
-    ap.add_argument("--loss", choices=("ce", "mse"), default="ce",
-                    help="softmax cross-entropy, or the squared error of eq. 10")
+    ap.add_argument("--loss", choices=LOSSES, default="ce",
+                    help="softmax cross-entropy, the squared error of eq. 10, or its one-sided form")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", help="write the result as JSON here")
     args = ap.parse_args(argv)
