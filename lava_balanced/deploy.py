@@ -53,7 +53,7 @@ import numpy as np
 from . import equations as eq
 from . import kernels as K
 from .config import Config
-from .model import DaleViolation, Weights
+from .model import Weights, check_dale
 
 __all__ = ["DeployLayer", "DeployNet", "from_trained", "run_deploy", "run_chain", "check_chain",
            "evaluate_deploy", "stp_gains",
@@ -118,14 +118,8 @@ class DeployLayer:
         """With ``pre_sign`` set (+1 excitatory, -1 inhibitory presynaptic
         neuron), every weight must carry its row's sign (Dale's law); raises
         :class:`lava_balanced.model.DaleViolation` naming the first offender."""
-        if self.pre_sign is None:
-            return self
-        bad = self.weight * self.pre_sign[:, None] < 0
-        if np.any(bad):
-            j = int(np.argwhere(bad)[0][0])
-            kind = "excitatory" if self.pre_sign[j] > 0 else "inhibitory"
-            raise DaleViolation(f"{int(bad.sum())} weight(s) have the wrong sign for their presynaptic "
-                                f"neuron (first: presynaptic neuron {j}, {kind})")
+        if self.pre_sign is not None:
+            check_dale(self.weight, self.pre_sign)
         return self
 
     @property

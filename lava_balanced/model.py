@@ -16,11 +16,27 @@ import numpy as np
 from .config import Config
 from .equations import neuron_sign_mask
 
-__all__ = ["Weights", "DaleViolation", "init_weights", "save_model", "load_model", "atomic_write_bytes"]
+__all__ = ["Weights", "DaleViolation", "check_dale", "init_weights", "save_model", "load_model",
+           "atomic_write_bytes"]
 
 
 class DaleViolation(ValueError):
     """A weight has the wrong sign for its presynaptic neuron's type."""
+
+
+def check_dale(weight: np.ndarray, pre_sign: np.ndarray, what: str = "",
+               pre_name: str = "presynaptic neuron") -> None:
+    """Dale's law: every weight in row ``j`` of ``weight`` (n_pre, n_post)
+    carries the sign ``pre_sign[j]`` of its presynaptic neuron (+1
+    excitatory, -1 inhibitory; a zero weight fits both). Raises
+    :class:`DaleViolation` counting the offenders and naming the first
+    (``what`` prefixes the message, ``pre_name`` names the row's neuron)."""
+    bad = weight * pre_sign[:, None] < 0
+    if np.any(bad):
+        j = int(np.argwhere(bad)[0][0])
+        kind = "excitatory" if pre_sign[j] > 0 else "inhibitory"
+        raise DaleViolation(f"{what}{int(bad.sum())} weight(s) of the wrong sign for their presynaptic "
+                            f"neuron break Dale's law (first: {pre_name} {j}, {kind})")
 
 
 @dataclass
@@ -68,12 +84,7 @@ class Weights:
         if np.any(self.w_in < 0):
             n = int(np.sum(self.w_in < 0))
             raise DaleViolation(f"w_in has {n} negative weight(s); input synapses are excitatory")
-        bad = self.w_out * self.hidden_sign[:, None] < 0
-        if np.any(bad):
-            j = int(np.argwhere(bad)[0][0])
-            kind = "excitatory" if self.hidden_sign[j] > 0 else "inhibitory"
-            raise DaleViolation(f"w_out has {int(bad.sum())} weight(s) of the wrong sign "
-                                f"(first: hidden neuron {j}, {kind})")
+        check_dale(self.w_out, self.hidden_sign, "w_out has ", "hidden neuron")
         return self
 
     def copy(self) -> "Weights":

@@ -6,6 +6,7 @@ from lava.magma.core.process.process import AbstractProcess
 from lava.magma.core.process.variable import Var
 
 from lava_balanced.kernels import Schedule, SynapseParams
+from lava_balanced.model import check_dale
 
 
 class EISynapse(AbstractProcess):
@@ -51,10 +52,7 @@ class EISynapse(AbstractProcess):
             raise ValueError("weights contain NaN or infinite values")
         if not np.all(np.isin(sign, (-1.0, 1.0))):
             raise ValueError("sign must hold only +1 and -1")
-        bad = weights * sign[:, None] < 0
-        if np.any(bad):
-            raise ValueError(f"{int(bad.sum())} weight(s) violate Dale's law "
-                             f"(first at presynaptic neuron {int(np.argwhere(bad)[0][0])})")
+        check_dale(weights, sign)
         n_pre, n_post = weights.shape
         b = schedule.batch_size
         self.s_in = InPort(shape=(b, n_pre))
