@@ -17,7 +17,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 
 import numpy as np
 
@@ -52,6 +52,19 @@ def _parse_value(text: str):
     return text
 
 
+def parse_sets(items: Optional[List[str]]) -> Dict[str, Any]:
+    """``["section.key=value", ...]`` (repeated ``--set`` flags) as a dict of
+    overrides for :meth:`Config.override`, values parsed as bool, int, float
+    or string; a later key wins."""
+    overrides: Dict[str, Any] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError(f"--set expects section.key=value, got {item!r}")
+        overrides[key.strip()] = _parse_value(value.strip())
+    return overrides
+
+
 def _build_config(args) -> Config:
     cfg = Config.load(args.config) if args.config else Config()
     overrides = {
@@ -60,11 +73,7 @@ def _build_config(args) -> Config:
         "training.n_train": args.n_train, "training.n_test": args.n_test,
         "training.p_inh": args.p_inh, "training.checkpoint_every": args.checkpoint_every,
     }
-    for item in args.set or []:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise ConfigError(f"--set expects section.key=value, got {item!r}")
-        overrides[key.strip()] = _parse_value(value.strip())
+    overrides.update(parse_sets(args.set))
     return cfg.override(**overrides)
 
 

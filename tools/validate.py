@@ -18,10 +18,8 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from lava_balanced.cli import _parse_value  # noqa: E402
+from lava_balanced.cli import parse_sets  # noqa: E402
 from lava_balanced.config import Config  # noqa: E402
 from lava_balanced.data import Dataset, load_dataset  # noqa: E402
 from lava_balanced.model import init_weights  # noqa: E402
@@ -73,11 +71,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     cfg = Config.load(args.config) if args.config else Config()
-    overrides = {}
-    for item in args.set:
-        key, _, value = item.partition("=")
-        overrides[key.strip()] = _parse_value(value.strip())
-    cfg = cfg.override(**overrides, **{"training.epochs": args.epochs, "training.n_train": 0,
+    cfg = cfg.override(**parse_sets(args.set), **{"training.epochs": args.epochs, "training.n_train": 0,
                                        "training.n_test": 0})  # None (no --epochs) keeps the config's
     ds = validation_split(load_dataset(args.data), args.n_train).subset(None, args.n_val)
     t0 = time.time()
