@@ -66,6 +66,9 @@ class NeuronConfig:
     #: "conductance" (eq. 1: g_I (V_I - V)) or "current" (an inhibitory synapse
     #: injects the current g_I (V_I - V_L) it would at rest: exactly NIR-exportable)
     inhibition: str = "conductance"
+    #: False: the output layer integrates eq. 1 without threshold or reset (leaky
+    #: integrators, NIR CubaLI) and is read out by its mean potential
+    output_spikes: bool = True
 
     def validate(self):
         if self.inhibition not in ("conductance", "current"):
@@ -123,6 +126,9 @@ class EncodingConfig:
         return self.max_rate if self.teacher_rate < 0 else self.teacher_rate
 
 
+SUPERVISIONS = ("squared", "one_sided", "softmax")
+
+
 @dataclass
 class LearningConfig:
     """Learning rates of eq. 5, 6, 11, 12 and the initial weights."""
@@ -139,10 +145,17 @@ class LearningConfig:
     lr_decay_batches: float = 300.0  #: > 0: rate eta / (1 + batch / lr_decay_batches); 0: constant
     hidden_trace: str = "rate"        #: V_i of a hidden neuron in eq. 12: "rate" or "potential" (phase means)
     output_trace: str = "potential"   #: V_i of an output neuron in eq. 12: "rate" or "potential"
-    #: error of eq. 10-11: "squared" (the paper's, both ways) or "one_sided"
+    #: error of eq. 10-11: "squared" (the paper's, both ways), "one_sided"
     #: (only potentials on the wrong side of their target: below threshold
-    #: under a teacher spike, above rest without one)
+    #: under a teacher spike, above rest without one) or "softmax" (a
+    #: cross-entropy of the free phase's mean output potentials; a deviation
+    #: from eq. 10, see docs/model.md)
     supervision: str = "squared"
+    softmax_scale: float = 10.0  #: supervision = "softmax": logits per threshold unit of potential
+    softmax_cut: float = 0.8     #: supervision = "softmax": no error once the taught class has p > this
+    #: presynaptic factor of eq. 12 at the hidden -> output synapses: "nudged"
+    #: (eq. 12 as written) or "free" (the free phase's in both terms)
+    output_pre: str = "nudged"
 
     def validate(self):
         _nonneg(self, "eta_mp", "eta_c", "eta_stdp", "eta0", "lr_hidden_scale", "lr_decay_batches")
@@ -150,8 +163,13 @@ class LearningConfig:
         for n in ("hidden_trace", "output_trace"):
             if getattr(self, n) not in ("rate", "potential"):
                 raise ConfigError(f"LearningConfig.{n} must be 'rate' or 'potential', got {getattr(self, n)!r}")
-        if self.supervision not in ("squared", "one_sided"):
-            raise ConfigError(f"LearningConfig.supervision must be 'squared' or 'one_sided', got {self.supervision!r}")
+        if self.supervision not in SUPERVISIONS:
+            raise ConfigError(f"LearningConfig.supervision must be one of {SUPERVISIONS}, got {self.supervision!r}")
+        _positive(self, "softmax_scale")
+        if not (0 < self.softmax_cut <= 1):
+            raise ConfigError(f"LearningConfig.softmax_cut must lie in (0, 1], got {self.softmax_cut}")
+        if self.output_pre not in ("nudged", "free"):
+            raise ConfigError(f"LearningConfig.output_pre must be 'nudged' or 'free', got {self.output_pre!r}")
         if int(self.feedback_delay) != self.feedback_delay or self.feedback_delay < 1:
             raise ConfigError(f"LearningConfig.feedback_delay must be an integer >= 1, got {self.feedback_delay}")
         if not (0 < self.eta1 < 1):
@@ -206,6 +224,9 @@ class Config:
     def validate(self) -> "Config":
         for name in _SECTIONS:
             getattr(self, name).validate()
+        if not self.neuron.output_spikes and self.encoding.readout != "potential":
+            raise ConfigError("neuron.output_spikes = false (a non-spiking output layer) needs "
+                              "encoding.readout = 'potential', got " + repr(self.encoding.readout))
         return self
 
     # -- dict / TOML ------------------------------------------------------

@@ -10,7 +10,9 @@ eq. 7-9. Its deployable form is a chain of current-based LIF layers
     V <- decay_mem * V + (1 - decay_mem) * V_L + gain * I   (cuba_membrane_step)
     spike where V > V_th, then V <- V_reset                 (fire_above)
 
-which is NIR's CubaLIF (or LIF when ``decay_syn = 0``) discretised at a step
+(a layer with ``V_th = +inf`` never fires: a leaky integrator, NIR's CubaLI,
+the output layer of a network trained with ``neuron.output_spikes =
+false``), which is NIR's CubaLIF (or LIF when ``decay_syn = 0``) discretised at a step
 ``dt`` (see :mod:`lava_balanced.exporters.nir`), Lava's LIF, and, quantised,
 Loihi's CUBA neuron. :func:`from_trained` maps a trained network onto it:
 
@@ -68,8 +70,10 @@ def _vec(value, n: int, name: str) -> np.ndarray:
         a = np.full(n, float(a))
     if a.shape != (n,):
         raise ValueError(f"{name} must be a scalar or have shape ({n},), got {a.shape}")
-    if not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} contains NaN or infinite values")
+    ok = np.isfinite(a) | (a == np.inf) if name == "v_th" else np.isfinite(a)
+    if not np.all(ok):
+        raise ValueError(f"{name} contains NaN or infinite values" + (" (only +inf, a layer that never "
+                                                                       "fires, is allowed)" if name == "v_th" else ""))
     return a
 
 
@@ -81,7 +85,8 @@ class DeployLayer:
     ``bias`` (n_post,): the current added every step; ``decay_syn``,
     ``decay_mem`` in [0, 1]; ``gain``: how much of ``I`` enters ``V`` per
     step; ``v_leak``, ``v_th``, ``v_reset``. Every per-neuron field accepts a
-    scalar and is stored as an (n_post,) array.
+    scalar and is stored as an (n_post,) array. ``v_th = inf`` (all neurons
+    of the layer) makes a non-firing layer of leaky integrators.
     """
 
     weight: np.ndarray
@@ -108,6 +113,9 @@ class DeployLayer:
         n = self.weight.shape[1]
         for name in ("bias", "decay_syn", "decay_mem", "gain", "v_leak", "v_th", "v_reset"):
             setattr(self, name, _vec(getattr(self, name), n, name))
+        if np.any(np.isinf(self.v_th)) and not np.all(np.isinf(self.v_th)):
+            raise ValueError("v_th is infinite for some neurons of the layer and not for others: a layer either "
+                             "fires or is a non-firing integrator")
         for name in ("decay_syn", "decay_mem"):
             a = getattr(self, name)
             if np.any((a < 0) | (a > 1)):
@@ -121,6 +129,11 @@ class DeployLayer:
         if self.pre_sign is not None:
             check_dale(self.weight, self.pre_sign)
         return self
+
+    @property
+    def fires(self) -> bool:
+        """False for a layer of leaky integrators (``v_th = inf``)."""
+        return not np.isinf(self.v_th[0]) if self.v_th.size else True
 
     @property
     def n_pre(self) -> int:
@@ -319,6 +332,8 @@ def from_trained(weights: Weights, cfg: Config, stp: str = "calibrated",
     v_at = n.v_leak if inh_potential is None else float(inh_potential)
     inhibitory = weights.hidden_sign < 0
     row = np.where(inhibitory, row * (v_at - n.v_inh), row)
+    if not n.output_spikes:  # trained without firing: leaky integrators (NIR CubaLI)
+        common = dict(common, v_th=np.inf)
     output = DeployLayer(weight=(1.0 - decay_mem) * weights.w_out * row[:, None],
                          pre_sign=weights.hidden_sign, **common)
     meta = {

@@ -35,6 +35,7 @@ __all__ = [
     "mp_balance_nudge",
     "supervision_error",
     "supervision_nudge",
+    "softmax_error",
     "lif_fire",
     "consolidation_dw",
     "ei_bounded_update",
@@ -196,6 +197,35 @@ def supervision_error(v: np.ndarray, teacher: np.ndarray, *, v_leak: float, v_th
     return error
 
 
+def softmax_error(free_v: np.ndarray, teacher: np.ndarray, *, v_leak: float, v_th: float,
+                  scale: float, cut: float) -> np.ndarray:
+    """A cross-entropy form of the output error of eq. 10-11
+    (``learning.supervision = "softmax"``, a documented deviation: the
+    paper's cost is the squared error of eq. 10).
+
+    The output layer's mean potentials over the free phase, ``free_v``
+    (``(B, n)``), in threshold units and multiplied by ``scale``, are
+    normalised across the layer into ``p = softmax(scale (V - V_L) / (V_th -
+    V_L))`` (a divisive normalisation, as lateral inhibition would make it).
+    The cost is ``C = -log p_y`` of the taught neuron ``y`` (the one receiving
+    teacher spikes); its error, positive pushing up like
+    :func:`supervision_error`, is ``teacher - p`` on every neuron: the taught
+    one is pushed up by ``1 - p_y``, each other one down by its ``p_j``.
+
+    Unlike eq. 10's error, this one never reaches zero by itself (``p_y < 1``
+    always), so a sample already classified with ``p_y > cut`` gets none: the
+    weights stop growing once the answer is confident. No error either on a
+    step without a teacher spike. Returns ``(B, n)``.
+    """
+    z = scale * (free_v - v_leak) / (v_th - v_leak)
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    taught = teacher > 0
+    p_y = np.where(taught, p, 0.0).sum(axis=1, keepdims=True)
+    active = taught.any(axis=1, keepdims=True) & (p_y <= cut)
+    return np.where(active, taught - p, 0.0)
+
+
 def supervision_nudge(error: np.ndarray, eta_c: float, v_scale: float) -> np.ndarray:
     """Weak supervision, eq. 11: ``dV_i^SUP = -eta_c (V_i - delta(t - t_sp))``
     (the gradient step on the cost of eq. 10), i.e.
@@ -224,16 +254,26 @@ def lif_fire(v: np.ndarray, refractory: np.ndarray, *, v_th: float, v_reset: flo
 # Learning: consolidation (eq. 12) and E-I balance (eq. 6)
 # --------------------------------------------------------------------------
 def consolidation_dw(pre_nudged: np.ndarray, post_nudged: np.ndarray,
-                     pre_free: np.ndarray, post_free: np.ndarray) -> np.ndarray:
+                     pre_free: np.ndarray, post_free: np.ndarray, free_pre: bool = False) -> np.ndarray:
     """STDP-like consolidation, eq. 12, without its rate:
     ``dw_ji = V_j^{t+1} V_i^{t+1} - V_j^t V_i^t``, averaged over the batch.
 
     State ``t`` is the free phase and ``t + 1`` the nudged phase (see
     ``docs/model.md``); the ``V`` are the phase-averaged activities of the
     presynaptic (``(B, n_pre)``) and postsynaptic (``(B, n_post)``) neurons.
+
+    ``free_pre`` (``learning.output_pre = "free"``, a documented deviation)
+    holds the presynaptic factor at its free-phase value in both terms:
+    ``dw_ji = V_j^t (V_i^{t+1} - V_i^t)``. That is eq. 12 exactly wherever
+    the presynaptic activity is the same in both phases (the input layer
+    replaying its spikes); at the hidden -> output synapses it drops the term
+    ``(V_j^{t+1} - V_j^t) V_i^{t+1}``, through which a strong top-down nudge
+    of the hidden layer feeds back into the output weights.
     Returns ``(n_pre, n_post)``.
     """
     b = pre_free.shape[0]
+    if free_pre:
+        return pre_free.T @ (post_nudged - post_free) / b
     return (pre_nudged.T @ post_nudged - pre_free.T @ post_free) / b
 
 

@@ -106,7 +106,12 @@ class LIFParams:
     t_ref: int
     eta_mp: float = 0.0     #: > 0: MP balance (eq. 5) in the nudged phase
     eta_c: float = 0.0      #: > 0: supervision (eq. 11) in the nudged phase
-    one_sided: bool = False  #: supervision error of eq. 10 only on the wrong side of its target
+    #: the output error: "squared" (eq. 10), "one_sided" (eq. 10 only on the
+    #: wrong side of its target) or "softmax" (:func:`equations.softmax_error`)
+    supervision: str = "squared"
+    softmax_scale: float = 10.0  #: logits per threshold unit of ``supervision = "softmax"``
+    softmax_cut: float = 0.8     #: no softmax error once ``p_y`` exceeds this
+    fires: bool = True      #: False: integrate without threshold or reset (a leaky integrator)
     inhibition: str = "conductance"  #: or "current": g_I enters as the current g_I (V_I - V_L)
 
     @property
@@ -129,6 +134,7 @@ class SynapseParams:
     feedback_delay: int = 1  #: steps from a postsynaptic error to the top-down term it causes
     post_trace: int = 0      #: postsynaptic V of eq. 12: 0 phase-mean rate, 1 phase-mean potential
     lr_decay_batches: float = 0.0  #: > 0: the rate at global batch g is eta / (1 + g / lr_decay_batches)
+    free_pre: bool = False   #: eq. 12 with the presynaptic factor of the free phase (consolidation_dw)
 
     def rate_at(self, global_batch: int) -> float:
         """eta0 of eq. 6 at a global batch (the paper leaves the schedule open)."""
@@ -139,13 +145,13 @@ class SynapseParams:
     @staticmethod
     def from_config(neuron, synapse, stp: bool, eta: float = 0.0, eta1: float = 0.5,
                     feedback_delay: int = 1, post_trace: str = "rate",
-                    lr_decay_batches: float = 0.0) -> "SynapseParams":
+                    lr_decay_batches: float = 0.0, free_pre: bool = False) -> "SynapseParams":
         return SynapseParams(decay_s=float(np.exp(-neuron.dt / synapse.tau_s)), stp=bool(stp),
                              U=synapse.U, decay_f=float(np.exp(-neuron.dt / synapse.tau_f)),
                              decay_d=float(np.exp(-neuron.dt / synapse.tau_d)), A=synapse.A,
                              eta=eta, eta1=eta1, feedback_delay=int(feedback_delay),
                              post_trace=TRACES.index(post_trace),
-                             lr_decay_batches=float(lr_decay_batches))
+                             lr_decay_batches=float(lr_decay_batches), free_pre=bool(free_pre))
 
 
 # ---------------------------------------------------------------------------
@@ -182,14 +188,17 @@ def teacher_spikes(seed: int, epoch: int, indices: np.ndarray, labels: np.ndarra
 
 def lif_step(v: np.ndarray, ref: np.ndarray, i_syn: np.ndarray, g_inh: np.ndarray,
              top_down: Optional[np.ndarray], teacher: Optional[np.ndarray], nudged: bool,
-             p: LIFParams):
+             p: LIFParams, free_v: Optional[np.ndarray] = None):
     """One step of a balanced LIF layer.
 
     1. eq. 1: leaky conductance integration of the synaptic drive;
     2. nudged phase only: MP balance (eq. 5) from ``top_down`` when
        ``p.eta_mp > 0``, and supervision (eq. 10-11) towards ``teacher`` when
-       ``p.eta_c > 0``;
-    3. threshold, reset, refractoriness.
+       ``p.eta_c > 0`` (with ``p.supervision = "softmax"`` the error is
+       :func:`equations.softmax_error` of ``free_v``, the layer's mean
+       potentials over the free phase);
+    3. threshold, reset, refractoriness (not when ``p.fires`` is False: the
+       layer is then a leaky integrator and never spikes).
 
     Returns ``(v, ref, spikes, error)``; ``error`` is the supervision error of
     eq. 10 (zero outside the nudged phase or without a teacher): the output
@@ -204,8 +213,15 @@ def lif_step(v: np.ndarray, ref: np.ndarray, i_syn: np.ndarray, g_inh: np.ndarra
         if p.eta_mp > 0 and top_down is not None:
             v = v + eq.mp_balance_nudge(top_down, p.eta_mp, p.v_scale)
         if p.eta_c > 0 and teacher is not None:
-            error = eq.supervision_error(v, teacher, v_leak=p.v_leak, v_th=p.v_th, one_sided=p.one_sided)
+            if p.supervision == "softmax":
+                error = eq.softmax_error(free_v, teacher, v_leak=p.v_leak, v_th=p.v_th,
+                                         scale=p.softmax_scale, cut=p.softmax_cut)
+            else:
+                error = eq.supervision_error(v, teacher, v_leak=p.v_leak, v_th=p.v_th,
+                                             one_sided=p.supervision == "one_sided")
             v = v + eq.supervision_nudge(error, p.eta_c, p.v_scale)
+    if not p.fires:
+        return v, ref, np.zeros(v.shape, dtype=np.int8), error
     spikes, v, ref = eq.lif_fire(v, ref, v_th=p.v_th, v_reset=p.v_reset, t_ref=p.t_ref)
     return v, ref, spikes.view(np.int8), error
 
@@ -236,7 +252,7 @@ def synapse_learn(w: np.ndarray, sign: np.ndarray, pre_free: np.ndarray, post_fr
                   global_batch: int = 0) -> np.ndarray:
     """End of a training cycle: consolidation (eq. 12) of the phase-averaged
     activities into the weights, bounded by the E-I rule (eq. 6)."""
-    dw = eq.consolidation_dw(pre_nudged, post_nudged, pre_free, post_free)
+    dw = eq.consolidation_dw(pre_nudged, post_nudged, pre_free, post_free, p.free_pre)
     return eq.ei_bounded_update(w, dw, sign[:, None], p.rate_at(global_batch), p.eta1)
 
 

@@ -65,12 +65,13 @@ def layer_params(cfg: Config):
                 v_exc=n.v_exc, v_inh=n.v_inh, g_exc=n.g_exc, t_ref=int(n.t_ref),
                 inhibition=n.inhibition)
     hid = K.LIFParams(**base, eta_mp=l.eta_mp, eta_c=0.0)
-    out = K.LIFParams(**base, eta_mp=0.0, eta_c=l.eta_c, one_sided=l.supervision == "one_sided")
+    out = K.LIFParams(**base, eta_mp=0.0, eta_c=l.eta_c, supervision=l.supervision,
+                      softmax_scale=l.softmax_scale, softmax_cut=l.softmax_cut, fires=n.output_spikes)
     eta = l.eta0 * l.eta_stdp
     syn_in = K.SynapseParams.from_config(n, s, s.stp_input, eta * l.lr_hidden_scale, l.eta1,
                                          post_trace=l.hidden_trace, lr_decay_batches=l.lr_decay_batches)
     syn_out = K.SynapseParams.from_config(n, s, s.stp, eta, l.eta1, l.feedback_delay, l.output_trace,
-                                          l.lr_decay_batches)
+                                          l.lr_decay_batches, free_pre=l.output_pre == "free")
     return hid, out, syn_in, syn_out
 
 
@@ -106,6 +107,8 @@ def run_reference(weights: Weights, cfg: Config, images: np.ndarray, labels: np.
         split_in, split_out = eq.split_ei(w.w_in, w.input_sign), eq.split_ei(w.w_out, w.hidden_sign)
         for tau in range(sched.cycle):
             phase = sched.phase(tau)
+            if tau == sched.t_free:  # the free phase's mean output potentials (supervision = "softmax")
+                free_v = vsum / sched.t_free
             if tau == 0 or tau == sched.t_free:  # reset to rest at each phase start
                 vh, rh = np.full((B, H), hid.v_leak), np.zeros((B, H))
                 vo, ro = np.full((B, O), out.v_leak), np.zeros((B, O))
@@ -120,7 +123,8 @@ def run_reference(weights: Weights, cfg: Config, images: np.ndarray, labels: np.
             td_channel.append(td)
             vh, rh, s_h, _ = K.lif_step(vh, rh, de1, di1, td_channel.pop(0), None, nudged, hid)
             de2, di2, u2, x2 = K.synapse_forward(split_out, de2, di2, u2, x2, s_h, syn_out)
-            vo, ro, s_o, err = K.lif_step(vo, ro, de2, di2, None, teach[tau], nudged, out)
+            vo, ro, s_o, err = K.lif_step(vo, ro, de2, di2, None, teach[tau], nudged, out,
+                                          free_v if nudged else None)
             td = err @ w.w_out.T
             a_in += s_in
             a_h += s_h

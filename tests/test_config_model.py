@@ -17,7 +17,9 @@ from lava_balanced.model import DaleViolation, Weights, init_weights, load_model
     ("encoding.max_rate", 0.0, "max_rate must lie in"),
     ("neuron.v_th", -1.0, "must exceed v_leak"),
     ("neuron.dt", float("nan"), "dt must be a positive"),
-    ("learning.supervision", "hinge", "supervision must be 'squared' or 'one_sided'"),
+    ("learning.supervision", "hinge", "supervision must be one of"),
+    ("learning.softmax_cut", 1.5, r"softmax_cut must lie in \(0, 1\]"),
+    ("learning.output_pre", "both", "output_pre must be 'nudged' or 'free'"),
 ])
 def test_bad_values_are_refused(key, value, match):
     with pytest.raises(ConfigError, match=match):

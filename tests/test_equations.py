@@ -38,6 +38,17 @@ def test_lif_trajectory_with_threshold_and_reset():
     assert vs == pytest.approx(expected, rel=1e-12)
 
 
+def test_non_firing_layer_integrates_without_reset():
+    """``fires=False`` (``neuron.output_spikes = false``): the same trajectory
+    as above, but V passes the threshold and keeps rising towards I = 1.5."""
+    p = K.LIFParams(**NEURON, v_th=1.0, v_reset=0.0, t_ref=0, fires=False)
+    v, ref = np.zeros((1, 1)), np.zeros((1, 1))
+    for k in range(1, 5):
+        v, ref, s, _ = K.lif_step(v, ref, np.full((1, 1), 1.5), np.zeros((1, 1)), None, None, False, p)
+        assert s[0, 0] == 0 and s.dtype == np.int8
+        assert v[0, 0] == pytest.approx(1.5 * (1 - math.exp(-k / 2.0)), rel=1e-12)
+
+
 def test_lif_refractory_period_holds_the_reset():
     p = K.LIFParams(**NEURON, v_th=1.0, v_reset=0.0, t_ref=2)
     v, ref = np.full((1, 1), 0.99), np.zeros((1, 1))
@@ -152,6 +163,36 @@ def test_one_sided_supervision_keeps_only_the_wrong_side():
     # in physical units (leak -65, threshold -50): the same errors
     phys = eq.supervision_error(-65.0 + 15.0 * v, teacher, v_leak=-65.0, v_th=-50.0, one_sided=True)
     np.testing.assert_allclose(phys, one_sided)
+
+
+def test_softmax_error_by_hand():
+    """Mean free potentials 1 and 0 (threshold units) at scale ln 3 give the
+    logits ln 3 and 0, so p = (3/4, 1/4). Taught neuron 0: error 1 - 3/4 up,
+    1/4 down. A cut below p_y = 0.75, or a step without a teacher spike,
+    leaves no error; physical units (leak -65, threshold -50) give the same."""
+    free_v, teacher = np.array([[1.0, 0.0]]), np.array([[1.0, 0.0]])
+    kw = dict(v_leak=0.0, v_th=1.0, scale=math.log(3.0))
+    np.testing.assert_allclose(eq.softmax_error(free_v, teacher, cut=0.8, **kw), [[0.25, -0.25]])
+    np.testing.assert_allclose(eq.softmax_error(free_v, teacher, cut=0.7, **kw), [[0.0, 0.0]])
+    np.testing.assert_allclose(eq.softmax_error(free_v, np.zeros((1, 2)), cut=0.8, **kw), [[0.0, 0.0]])
+    # taught neuron 1 (p = 1/4): pushed up by 3/4, neuron 0 down by 3/4
+    np.testing.assert_allclose(eq.softmax_error(free_v, teacher[:, ::-1], cut=0.8, **kw), [[-0.75, 0.75]])
+    phys = eq.softmax_error(-65.0 + 15.0 * free_v, teacher, v_leak=-65.0, v_th=-50.0, scale=math.log(3.0),
+                            cut=0.8)
+    np.testing.assert_allclose(phys, [[0.25, -0.25]])
+
+
+def test_consolidation_with_the_free_presynaptic_factor():
+    """Pre (1, 0) free and (0, 1) nudged, post 0.5 free and 1 nudged:
+    eq. 12 gives (0 * 1 - 1 * 0.5, 1 * 1 - 0 * 0.5) = (-0.5, 1); with the
+    free phase's presynaptic factor, (1, 0) * (1 - 0.5) = (0.5, 0)."""
+    pre_f, pre_n = np.array([[1.0, 0.0]]), np.array([[0.0, 1.0]])
+    post_f, post_n = np.array([[0.5]]), np.array([[1.0]])
+    np.testing.assert_allclose(eq.consolidation_dw(pre_n, post_n, pre_f, post_f), [[-0.5], [1.0]])
+    np.testing.assert_allclose(eq.consolidation_dw(pre_n, post_n, pre_f, post_f, free_pre=True), [[0.5], [0.0]])
+    # with the same presynaptic activity in both phases the two forms agree (the replayed input layer)
+    np.testing.assert_allclose(eq.consolidation_dw(pre_f, post_n, pre_f, post_f, free_pre=True),
+                               eq.consolidation_dw(pre_f, post_n, pre_f, post_f))
 
 
 def test_encoder_rate_matches_intensity():

@@ -297,3 +297,35 @@ def test_quantize_declares_the_recorded_dale_types_by_default():
     net.layers[0].weight[2, 0] = 0.1  # bypasses DeployLayer's own check, as a corrupted net would
     with pytest.raises(ValueError):
         quantize(net)
+
+
+@pytest.mark.timeout(180)
+def test_non_firing_output_gets_a_threshold_it_cannot_reach(bundled):
+    """A non-firing output layer (``v_th = inf``) quantises to the largest
+    threshold mantissa at an exponent where even every presynaptic neuron
+    spiking at every step leaves ``v`` below it; the integer network then
+    never fires there, reads out by potential, and the fixed_pt Lava models
+    agree with the integer reference."""
+    from lava_balanced import Config, init_weights
+    from lava_balanced.exporters.loihi import VTH_MAX
+    cfg = Config().override(**{"training.n_hidden": 40, "neuron.output_spikes": False,
+                               "encoding.readout": "potential", "neuron.inhibition": "current",
+                               "synapse.stp": False})
+    w = init_weights(cfg)
+    net = from_trained(w, cfg)
+    assert not net.layers[1].fires
+    q = quantize(net)
+    out = q.layers[1]
+    assert np.all(out.vth_mant == VTH_MAX) and q.metadata["layers"][1]["fires"] is False
+    assert q.metadata["layers"][0]["fires"] is True
+    # worst case: every hidden neuron spikes at every step, for long enough to settle
+    u, v = out.initial_state(1)
+    for _ in range(300):
+        u, v, s = out.step(u, v, np.ones((1, out.n_pre), np.int8))
+        assert not s.any()
+    assert np.abs(v).max() < VTH_MAX << eq.LOIHI_VTH_SHIFT
+    images, labels = bundled.test_images[:100], bundled.test_labels[:100]
+    preds, counts, _ = q.run_reference(images, return_traces=True)
+    assert counts.sum() == 0
+    res = evaluate_deploy(q, images, labels, backend="lava", tag="fixed_pt", batch_size=50, timeout=150)
+    np.testing.assert_array_equal(res.predictions, preds)

@@ -177,7 +177,7 @@ def test_unsupported_primitives_and_topologies_are_named():
         from_nir(_tiny([nir.Linear(weight=np.eye(2)), nir.Delay(delay=np.ones(2)), lif]))
     with pytest.raises(UnsupportedNIRGraph, match="IF"):
         from_nir(_tiny([nir.Linear(weight=np.eye(2)), nir.IF(r=np.ones(2), v_threshold=np.ones(2))]))
-    with pytest.raises(UnsupportedNIRGraph, match="LIF or CubaLIF layer last"):
+    with pytest.raises(UnsupportedNIRGraph, match="CubaLIF or CubaLI layer last"):
         from_nir(_tiny([lif, nir.Linear(weight=np.eye(2))]))
     branching = nir.NIRGraph(
         nodes={"in": nir.Input(input_type={"input": np.array([2])}), "a": nir.Linear(weight=np.eye(2)),
@@ -262,3 +262,44 @@ def test_cli_export_to_nir_and_loihi(trained_bundled, tmp_path, capsys):
     assert "missing.npz" in capsys.readouterr().err
     assert main(["evaluate-nir", str(tmp_path / "m.nir"), "--n-test", "100", "--backend", "reference"]) == 0
     assert "test accuracy" in capsys.readouterr().out
+
+
+LI_OUTPUT = {"neuron.output_spikes": False, "encoding.readout": "potential", "learning.supervision": "softmax",
+             "learning.output_pre": "free", "neuron.inhibition": "current", "synapse.stp": False}
+
+
+@pytest.mark.timeout(300)
+def test_non_firing_output_exports_as_cuba_li_and_round_trips(bundled, tmp_path):
+    """A network trained with a non-firing output layer (leaky integrators
+    read out by their potential) exports its output as a CubaLI node; read
+    back and run on Lava it predicts what the trained network predicts."""
+    from lava_balanced import Config, train
+    from lava_balanced.training import predict_reference
+    cfg = Config().override(**{"training.n_hidden": 60, "training.epochs": 1, "training.n_train": 3000,
+                               **LI_OUTPUT})
+    weights = train(cfg, bundled, backend="reference", evaluate_test=False).weights
+    path = tmp_path / "li.nir"
+    export_nir(weights, cfg, path)
+    graph = read_nir(path)
+    assert isinstance(graph.nodes["lif0"], nir.CubaLIF) and isinstance(graph.nodes["lif1"], nir.CubaLI)
+    assert graph.metadata["readout"] == "potential"
+    net = from_nir(graph)
+    assert net.layers[0].fires and not net.layers[1].fires and np.all(np.isinf(net.layers[1].v_th))
+    images, labels = bundled.test_images[:300], bundled.test_labels[:300]
+    expected = predict_reference(weights, cfg, images)
+    np.testing.assert_array_equal(run_deploy(net, images), expected)
+    lava = evaluate_deploy(net, images, labels, backend="lava", batch_size=100, timeout=240)
+    np.testing.assert_array_equal(lava.predictions, expected)
+
+
+def test_non_firing_layer_must_be_all_or_nothing():
+    with pytest.raises(ValueError, match="infinite for some neurons"):
+        DeployLayer(weight=np.ones((2, 2)), v_th=np.array([1.0, np.inf]))
+    with pytest.raises(ValueError, match="only \\+inf"):
+        DeployLayer(weight=np.ones((2, 2)), v_th=-np.inf)
+    L = DeployLayer(weight=np.full((1, 1), 5.0), v_th=np.inf, decay_mem=0.5, gain=1.0)
+    i, v = L.initial_state(1)
+    for k in range(3):  # V = 0.5 V + I with I = 5: 5, 7.5, 8.75 and never a spike
+        i, v, s = L.step(i, v, np.ones((1, 1)))
+        assert not s.any()
+    assert v[0, 0] == 8.75

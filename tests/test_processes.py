@@ -126,19 +126,25 @@ def _small_cfg():
                                 "encoding.t_free": 6, "encoding.t_nudge": 6})
 
 
-@pytest.mark.parametrize("tag,supervision", [(tag, "squared") for tag in TAGS] + [(TAG_ASYNC, "one_sided")])
-def test_lava_training_equals_reference_exactly(bundled, tag, supervision):
+SOFTMAX = {"learning.supervision": "softmax", "neuron.output_spikes": False, "encoding.readout": "potential",
+           "learning.output_pre": "free"}
+
+
+@pytest.mark.parametrize("tag,variant", [(tag, "squared") for tag in TAGS]
+                         + [(TAG_ASYNC, "one_sided"), (TAG_ASYNC, "softmax")])
+def test_lava_training_equals_reference_exactly(bundled, tag, variant):
     # strong output weights (init_out 1): output potentials above threshold and
     # below rest, where the one-sided error differs from the squared one
-    cfg = _small_cfg().override(**{"learning.supervision": supervision, "learning.init_out": 1.0})
+    extra = SOFTMAX if variant == "softmax" else {"learning.supervision": variant}
+    cfg = _small_cfg().override(**{"learning.init_out": 1.0, **extra})
     w0 = init_weights(cfg)
     images, labels = bundled.train_images[:48], bundled.train_labels[:48]
     sched = K.Schedule(48, 8, 6, 6, True, seed=cfg.training.seed, start_batch=2)
     w_lava, conf_lava, _ = run_isolated(_network_job, w0, cfg, images, labels, sched, 4, tag, False, timeout=240)
     w_ref, stats = run_reference(w0, cfg, images, labels, sched, 4)
     assert not np.array_equal(w_ref.w_in, w0.w_in)  # it learned something
-    if supervision == "one_sided":  # and not what the squared error learns
-        w_sq, _ = run_reference(w0, cfg.override(**{"learning.supervision": "squared"}), images, labels, sched, 4)
+    if variant != "squared":  # and not what the squared error learns
+        w_sq, _ = run_reference(w0, _small_cfg().override(**{"learning.init_out": 1.0}), images, labels, sched, 4)
         assert not np.array_equal(w_sq.w_out, w_ref.w_out)
     np.testing.assert_array_equal(w_lava.w_in, w_ref.w_in)
     np.testing.assert_array_equal(w_lava.w_out, w_ref.w_out)

@@ -36,7 +36,12 @@ stands for ``v = lam (V - V_L)`` and ``u = lam * gain * I``:
 * decays: ``dv = round(4096 (1 - decay_mem))``; Lava adds ``ds_offset = 1``
   to ``du``, so ``du = round(4096 (1 - decay_syn)) - 1`` (both clipped to
   0..4095; ``decay_syn = 0`` is exact, ``du = 4095``);
-* threshold: ``vth_mant = round(lam (V_th - V_L) / 64)`` (17 bits);
+* threshold: ``vth_mant = round(lam (V_th - V_L) / 64)`` (17 bits). A
+  layer that never fires (``V_th = inf``, the leaky-integrator output of a
+  network trained with ``neuron.output_spikes = false``) gets the largest
+  mantissa, ``2**17 - 1``, and an exponent at which ``v`` provably stays
+  below it (``|v| <= (u bound + |bias|) * 4096 / dv``): on Loihi it then
+  never fires either, and is read out by its potential;
 * ``V_L``: Loihi decays ``v`` to 0 and resets it to 0, so a layer maps
   exactly when ``V_reset == V_L`` (the potential is shifted by ``V_L``;
   uniform over the last layer, whose potentials break readout ties); other
@@ -357,10 +362,27 @@ def _u_bound(mant: np.ndarray, exp: int, du: np.ndarray) -> float:
     return float(np.max(act * eq.LOIHI_DECAY_UNITY / (du + eq.LOIHI_DS_OFFSET))) if act.size else 0.0
 
 
+def _v_bound(u_bound: float, bias: np.ndarray, dv: np.ndarray) -> float:
+    """Largest ``|v|`` reachable when ``|u|`` never exceeds ``u_bound``:
+    ``v`` decays by ``dv / 4096`` a step, so it stays below ``(u_bound +
+    |bias|) * 4096 / dv`` (infinite without decay)."""
+    dv = np.asarray(dv, dtype=np.float64) + eq.LOIHI_DM_OFFSET
+    drive = u_bound + np.abs(np.asarray(bias, dtype=np.float64))
+    with np.errstate(divide="ignore"):
+        return float(np.max(np.where(dv > 0, drive * eq.LOIHI_DECAY_UNITY / np.maximum(dv, 1), np.inf)))
+
+
 def _quantize_layer(L, k: int, last: bool, declared, weight_exp: Optional[int], allow_mixed: bool):
+    # a non-firing layer (v_th = inf: leaky integrators) gets the largest
+    # threshold, and an exponent at which v provably never reaches it
+    fires = bool(np.all(np.isfinite(np.asarray(L.v_th, dtype=np.float64))))
     for name in ("weight", "bias", "decay_syn", "decay_mem", "gain", "v_leak", "v_th", "v_reset"):
         a = np.asarray(getattr(L, name), dtype=np.float64)
-        if not np.all(np.isfinite(a)):
+        if name == "v_th" and not fires:
+            if not np.all(a == np.inf):
+                raise ValueError(f"layer {k}: v_th must be finite for every neuron, or +inf for all (a "
+                                 "non-firing layer)")
+        elif not np.all(np.isfinite(a)):
             raise ValueError(f"layer {k}: {name} contains NaN or infinite values")
     gain, v_leak = np.asarray(L.gain, float), np.asarray(L.v_leak, float)
     if np.any(gain <= 0):
@@ -374,7 +396,7 @@ def _quantize_layer(L, k: int, last: bool, declared, weight_exp: Optional[int], 
         raise ValueError(f"layer {k} (output): v_leak must be the same for every neuron (the readout compares "
                          "potentials across neurons; Loihi's potentials are relative to it)")
     theta = np.asarray(L.v_th, float) - v_leak
-    if np.any(theta <= 0):
+    if fires and np.any(theta <= 0):
         raise ValueError(f"layer {k}: the threshold must lie above v_leak (Loihi's vth is unsigned)")
     bias = np.asarray(L.bias, float)
     if np.any((bias != 0) & (np.asarray(L.decay_syn) != 0)):
@@ -384,7 +406,7 @@ def _quantize_layer(L, k: int, last: bool, declared, weight_exp: Optional[int], 
     mode = _sign_modes(wg, declared, k, allow_mixed)
     w_max = float(np.max(np.abs(wg))) if wg.size else 0.0
     # mantissa units per float unit; an all-zero layer gets the threshold's scale
-    per_unit = 255.0 / w_max if w_max > 0 else 1024.0 / float(theta.max())
+    per_unit = 255.0 / w_max if w_max > 0 else (1024.0 / float(theta.max()) if fires else 1.0)
     mant = _mantissas(wg * per_unit, mode)
     du = np.clip(np.round(eq.LOIHI_DECAY_UNITY * (1.0 - np.asarray(L.decay_syn))) - eq.LOIHI_DS_OFFSET,
                  0, DECAY_MAX).astype(np.int64)
@@ -394,7 +416,7 @@ def _quantize_layer(L, k: int, last: bool, declared, weight_exp: Optional[int], 
     exps = [weight_exp] if weight_exp is not None else range(WEIGHT_EXP_RANGE[1], WEIGHT_EXP_RANGE[0] - 1, -1)
     for e in exps:
         scale = per_unit * 2.0 ** (e + eq.LOIHI_ACT_SHIFT)
-        vth = np.round(scale * theta / 2 ** eq.LOIHI_VTH_SHIFT)
+        vth = np.round(scale * theta / 2 ** eq.LOIHI_VTH_SHIFT) if fires else np.full(theta.shape, VTH_MAX)
         if vth.max() > VTH_MAX:
             reasons[e] = f"threshold mantissa {int(vth.max())} needs more than 17 bits"
             continue
@@ -406,6 +428,11 @@ def _quantize_layer(L, k: int, last: bool, declared, weight_exp: Optional[int], 
         if ub >= STATE_LIMIT:
             reasons[e] = f"u could reach {ub:.0f} >= 2**23 (24-bit wrap-around)"
             continue
+        if not fires:
+            vb = _v_bound(ub, eq.loihi_bias(*fit), dv)
+            if vb >= VTH_MAX << eq.LOIHI_VTH_SHIFT:
+                reasons[e] = f"v could reach {vb:.0f}, the largest threshold, and the layer must never fire"
+                continue
         break
     else:
         detail = "; ".join(f"weight_exp {e}: {r}" for e, r in list(reasons.items())[:4])
@@ -419,7 +446,9 @@ def _quantize_layer(L, k: int, last: bool, declared, weight_exp: Optional[int], 
         "sign_modes": {_SIGN_NAMES[m]: int(np.sum(mode == m)) for m in _SIGN_NAMES},
         "weight_lsb": float(1.0 / per_unit),
         "weight_max_abs_error": float(err.max()) if err.size else 0.0,
-        "threshold_max_rel_error": float(np.max(np.abs(layer.vth_mant * 64 / scale - theta) / theta)),
+        "threshold_max_rel_error": (float(np.max(np.abs(layer.vth_mant * 64 / scale - theta) / theta))
+                                    if fires else None),
+        "fires": fires,
         "decay_syn_effective": sorted({float(x) for x in (eq.LOIHI_DECAY_UNITY - du - 1) / 4096.0})[:4],
         "decay_mem_effective": sorted({float(x) for x in (eq.LOIHI_DECAY_UNITY - dv) / 4096.0})[:4],
         "u_bound": _u_bound(mant, e, du),

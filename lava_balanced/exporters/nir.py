@@ -6,8 +6,12 @@ into an ``nir.NIRGraph``::
 
     input (Input) -> fc0 (Linear | Affine) -> lif0 (CubaLIF) -> fc1 -> lif1 -> output (Output)
 
+where a layer that never fires (``v_th = inf``: the output of a network
+trained with ``neuron.output_spikes = false``) is a ``CubaLI`` node (the same
+dynamics without threshold and reset).
+
 Import: :func:`from_nir` turns a graph of NIR primitives (any feed-forward
-chain of Input, Linear, Affine, Scale, LIF, CubaLIF, Output, written by this
+chain of Input, Linear, Affine, Scale, LIF, CubaLIF, CubaLI, Output, written by this
 package or by another framework) into a DeployNet, which runs on Lava
 (:func:`lava_balanced.deploy.evaluate_deploy`,
 :class:`lava_balanced.deploy_network.DeployNetwork`) or in numpy.
@@ -58,7 +62,7 @@ __all__ = ["to_nir", "from_nir", "export_nir", "read_nir", "UnsupportedNIRGraph"
            "FORMAT"]
 
 FORMAT = "lava-balanced/deploy-v1"
-SUPPORTED_NODES = (nir.Input, nir.Output, nir.Linear, nir.Affine, nir.Scale, nir.LIF, nir.CubaLIF)
+SUPPORTED_NODES = (nir.Input, nir.Output, nir.Linear, nir.Affine, nir.Scale, nir.LIF, nir.CubaLIF, nir.CubaLI)
 
 
 class UnsupportedNIRGraph(ValueError):
@@ -91,8 +95,12 @@ def to_nir(net: DeployNet) -> nir.NIRGraph:
             conn = nir.Affine(weight=weight, bias=L.bias * scale, metadata=meta)
         else:
             conn = nir.Linear(weight=weight, metadata=meta)
-        lif = nir.CubaLIF(tau_syn=dt / k_s, tau_mem=dt / k_m, r=1.0 / k_m, v_leak=L.v_leak.copy(),
-                          v_threshold=L.v_th.copy(), v_reset=L.v_reset.copy(), w_in=np.ones(L.n_post))
+        if L.fires:
+            lif = nir.CubaLIF(tau_syn=dt / k_s, tau_mem=dt / k_m, r=1.0 / k_m, v_leak=L.v_leak.copy(),
+                              v_threshold=L.v_th.copy(), v_reset=L.v_reset.copy(), w_in=np.ones(L.n_post))
+        else:
+            lif = nir.CubaLI(tau_syn=dt / k_s, tau_mem=dt / k_m, r=1.0 / k_m, v_leak=L.v_leak.copy(),
+                             w_in=np.ones(L.n_post))
         nodes[f"fc{k}"], nodes[f"lif{k}"] = conn, lif
         edges += [(prev, f"fc{k}"), (f"fc{k}", f"lif{k}")]
         prev = f"lif{k}"
@@ -109,7 +117,8 @@ def to_nir(net: DeployNet) -> nir.NIRGraph:
         "max_rate": float(net.max_rate),
         "seed": int(net.seed),
         "readout": net.readout,
-        "readout_rule": "most output spikes over t_steps, ties broken by the higher mean potential",
+        "readout_rule": ("most output spikes over t_steps, ties broken by the higher mean potential"
+                         if net.readout == "spikes" else "highest mean output potential over t_steps"),
         "state_reset": "all state at rest (I = 0, V = v_leak) at each sample's first step",
     }
     for key, value in net.metadata.items():
@@ -239,8 +248,8 @@ def from_nir(graph: Union[nir.NIRGraph, str, Path], dt: float = 1.0, *, t_steps:
     from the arguments, else from the graph's metadata when an exporter
     recorded it, else the defaults (16, 1.0, 0, ``"spikes"``). Raises
     :class:`UnsupportedNIRGraph` naming the node for anything but a
-    feed-forward chain of Input, Linear, Affine, Scale, LIF, CubaLIF, Output,
-    and :class:`lava_balanced.model.DaleViolation` when a connection's
+    feed-forward chain of Input, Linear, Affine, Scale, LIF, CubaLIF, CubaLI
+    (a non-firing layer: ``v_th = inf``), Output, and :class:`lava_balanced.model.DaleViolation` when a connection's
     recorded presynaptic signs are broken."""
     if not isinstance(graph, nir.NIRGraph):
         graph = read_nir(graph)
@@ -276,11 +285,12 @@ def from_nir(graph: Union[nir.NIRGraph, str, Path], dt: float = 1.0, *, t_steps:
             s = _arr(node, "scale", w.shape[0], name)
             w, b = s[:, None] * w, s * b
             pending = True
-        elif isinstance(node, (nir.LIF, nir.CubaLIF)):
+        elif isinstance(node, (nir.LIF, nir.CubaLIF, nir.CubaLI)):
             n = w.shape[0]
             get = lambda attr: _arr(node, attr, n, name)  # noqa: E731
-            v_reset = get("v_reset") if node.v_reset is not None else np.zeros(n)
-            if isinstance(node, nir.CubaLIF):
+            fires = not isinstance(node, nir.CubaLI)
+            v_reset = get("v_reset") if (fires and node.v_reset is not None) else np.zeros(n)
+            if isinstance(node, (nir.CubaLIF, nir.CubaLI)):
                 k_s = _rate(dt, get("tau_syn"), "tau_syn", name)
                 k_m = _rate(dt, get("tau_mem"), "tau_mem", name)
                 w_in = get("w_in")
@@ -292,21 +302,22 @@ def from_nir(graph: Union[nir.NIRGraph, str, Path], dt: float = 1.0, *, t_steps:
             pre_sign = sign if (sign is not None and sign.shape == (weight_eff.shape[0],)) else None
             layers.append(DeployLayer(weight=weight_eff, bias=bias_eff, decay_syn=decay_syn,
                                       decay_mem=1.0 - k_m, gain=get("r") * k_m, v_leak=get("v_leak"),
-                                      v_th=get("v_threshold"), v_reset=v_reset, pre_sign=pre_sign))
+                                      v_th=get("v_threshold") if fires else np.inf, v_reset=v_reset,
+                                      pre_sign=pre_sign))
             width = n
             w, b, sign, pending = np.eye(n), np.zeros(n), None, False
         elif isinstance(node, nir.Output):
             if pending:
                 raise UnsupportedNIRGraph(f"the output {name!r} follows a Linear/Affine/Scale node: "
-                                          "lava-balanced classifies from output spikes and needs a LIF or "
-                                          "CubaLIF layer last")
+                                          "lava-balanced classifies from the last layer's spikes or potentials "
+                                          "and needs a LIF, CubaLIF or CubaLI layer last")
             n_out = _size(node.output_type, name)
             if n_out != width:
                 raise UnsupportedNIRGraph(f"output {name!r} declares {n_out} units but the last layer has {width}")
         else:  # a second Input cannot occur (_chain); keep the error explicit
             raise UnsupportedNIRGraph(f"node {name!r} ({type(node).__name__}) cannot appear here")
     if not layers:
-        raise UnsupportedNIRGraph("the graph has no LIF or CubaLIF layer")
+        raise UnsupportedNIRGraph("the graph has no LIF, CubaLIF or CubaLI layer")
     meta = graph.metadata or {}
 
     def pick(value, key, default, cast):

@@ -26,6 +26,8 @@ class _BalancedLIFStep(StepMixin):
 
     def _step(self):
         _, tau = self._sched.position(self._t)
+        if tau == self._sched.t_free:  # the free phase's mean potentials (supervision = "softmax")
+            self._free_v = self._vsum / self._sched.t_free
         if tau == 0 or tau == self._sched.t_free:  # each phase starts at rest
             self.v[:] = self._p.v_leak
             self.ref[:] = 0
@@ -36,7 +38,8 @@ class _BalancedLIFStep(StepMixin):
         e, i = self.a_in.recv()
         td, teacher = self.td_in.recv(), self._teacher[tau]
         nudged = self._sched.phase(tau) == K.NUDGED
-        v, ref, s, err = K.lif_step(self.v, self.ref, e, i, td, teacher, nudged, self._p)
+        v, ref, s, err = K.lif_step(self.v, self.ref, e, i, td, teacher, nudged, self._p,
+                                    self._free_v if nudged else None)
         self.v[:] = v
         self.ref[:] = ref
         self.s_out.send(s)
