@@ -176,3 +176,14 @@ def test_missing_extra_message(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", fake_import)
     with pytest.raises(ImportError, match=r"\[jax\]"):
         mod.require_spyx()
+
+
+def test_a_non_firing_output_layer_is_refused_by_name(random_net, images):
+    """Spyx 0.1.20 imports no CubaLI node: a graph with a non-firing output
+    layer (``v_th = inf``) is refused with its nodes named, not mis-run."""
+    layers = [copy.deepcopy(random_net.layers[0]), copy.deepcopy(random_net.layers[1])]
+    layers[1].v_th = np.full(10, np.inf)
+    graph = to_nir(DeployNet(layers, t_steps=16, max_rate=0.8, seed=7, readout="potential"))
+    assert isinstance(graph.nodes["lif1"], nir.CubaLI)
+    with pytest.raises(ValueError, match="CubaLIF nodes only.*lif1"):
+        spyx_predict(graph, images[:4])

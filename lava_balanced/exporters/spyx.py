@@ -1,6 +1,10 @@
 """Run an exported NIR graph on Spyx (JAX), a foreign back end, with the
 encoding and readout of :func:`lava_balanced.deploy.run_deploy`.
 
+Graphs with a non-firing layer (a ``CubaLI`` node: the output of a network
+trained with ``neuron.output_spikes = false``) are refused by name: spyx
+0.1.20's import has no ``CubaLI``.
+
 Needs the ``[jax]`` extra (``pip install 'lava-balanced[jax]'``: spyx, jax,
 dm-haiku); spyx and jax are imported only when a function here is called.
 
