@@ -190,13 +190,11 @@ def cmd_export(args) -> int:
               "n_calibration": net.metadata["n_calibration_images"],
               "dt": net.dt, "t_steps": net.t_steps}
     if args.to == "nir":
-        from .exporters.nir import from_nir, read_nir, to_nir, write_nir
+        from .exporters.nir import describe, from_nir, read_nir, to_nir, write_nir
 
         graph = to_nir(net)
         write_nir(out, graph)
-        chain = " -> ".join(type(graph.nodes[n]).__name__ for n in
-                            ["input"] + [f"{p}{k}" for k in range(len(net.layers)) for p in ("fc", "lif")] + ["output"])
-        print(f"wrote {out} (NIR: {chain}, dt = {net.dt} ms, "
+        print(f"wrote {out} (NIR: {describe(graph)}, dt = {net.dt} ms, "
               f"{net.t_steps} steps per sample; STP: {net.metadata['stp_mapping']}; inhibition: "
               f"{net.metadata['inhibition_mapping']})")
         run_net, run_tag = from_nir(read_nir(out), dt=net.dt), args.tag

@@ -132,8 +132,9 @@ class DeployLayer:
 
     @property
     def fires(self) -> bool:
-        """False for a layer of leaky integrators (``v_th = inf``)."""
-        return not np.isinf(self.v_th[0]) if self.v_th.size else True
+        """False for a layer of leaky integrators (``v_th = +inf`` for every
+        neuron)."""
+        return not (self.v_th.size > 0 and bool(np.all(np.isposinf(self.v_th))))
 
     @property
     def n_pre(self) -> int:

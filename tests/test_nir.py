@@ -11,7 +11,8 @@ import pytest
 from lava_balanced import DaleViolation, reference
 from lava_balanced import equations as eq
 from lava_balanced.deploy import DeployLayer, DeployNet, evaluate_deploy, from_trained, run_deploy
-from lava_balanced.exporters.nir import UnsupportedNIRGraph, export_nir, from_nir, read_nir, to_nir, write_nir
+from lava_balanced.exporters.nir import (UnsupportedNIRGraph, describe, export_nir, from_nir, read_nir, to_nir,
+                                         write_nir)
 
 FIELDS = ("weight", "bias", "decay_syn", "decay_mem", "gain", "v_leak", "v_th", "v_reset")
 
@@ -282,6 +283,7 @@ def test_non_firing_output_exports_as_cuba_li_and_round_trips(bundled, tmp_path)
     export_nir(weights, cfg, path)
     graph = read_nir(path)
     assert isinstance(graph.nodes["lif0"], nir.CubaLIF) and isinstance(graph.nodes["lif1"], nir.CubaLI)
+    assert describe(graph) == "Input -> Linear -> CubaLIF -> Linear -> CubaLI -> Output"
     assert graph.metadata["readout"] == "potential"
     net = from_nir(graph)
     assert net.layers[0].fires and not net.layers[1].fires and np.all(np.isinf(net.layers[1].v_th))

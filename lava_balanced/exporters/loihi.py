@@ -368,21 +368,16 @@ def _v_bound(u_bound: float, bias: np.ndarray, dv: np.ndarray) -> float:
     |bias|) * 4096 / dv`` (infinite without decay)."""
     dv = np.asarray(dv, dtype=np.float64) + eq.LOIHI_DM_OFFSET
     drive = u_bound + np.abs(np.asarray(bias, dtype=np.float64))
-    with np.errstate(divide="ignore"):
-        return float(np.max(np.where(dv > 0, drive * eq.LOIHI_DECAY_UNITY / np.maximum(dv, 1), np.inf)))
+    return float(np.max(np.where(dv > 0, drive * eq.LOIHI_DECAY_UNITY / np.maximum(dv, 1), np.inf)))
 
 
 def _quantize_layer(L, k: int, last: bool, declared, weight_exp: Optional[int], allow_mixed: bool):
-    # a non-firing layer (v_th = inf: leaky integrators) gets the largest
-    # threshold, and an exponent at which v provably never reaches it
-    fires = bool(np.all(np.isfinite(np.asarray(L.v_th, dtype=np.float64))))
+    # a non-firing layer (DeployLayer.fires: v_th = inf, leaky integrators)
+    # gets the largest threshold, at an exponent where v provably never reaches it
+    fires = L.fires
     for name in ("weight", "bias", "decay_syn", "decay_mem", "gain", "v_leak", "v_th", "v_reset"):
         a = np.asarray(getattr(L, name), dtype=np.float64)
-        if name == "v_th" and not fires:
-            if not np.all(a == np.inf):
-                raise ValueError(f"layer {k}: v_th must be finite for every neuron, or +inf for all (a "
-                                 "non-firing layer)")
-        elif not np.all(np.isfinite(a)):
+        if not np.all(np.isfinite(a)) and not (name == "v_th" and not fires):
             raise ValueError(f"layer {k}: {name} contains NaN or infinite values")
     gain, v_leak = np.asarray(L.gain, float), np.asarray(L.v_leak, float)
     if np.any(gain <= 0):

@@ -58,7 +58,7 @@ from ..config import Config
 from ..deploy import STP_MODES, DeployLayer, DeployNet, from_trained
 from ..model import Weights
 
-__all__ = ["to_nir", "from_nir", "export_nir", "read_nir", "UnsupportedNIRGraph", "SUPPORTED_NODES",
+__all__ = ["to_nir", "from_nir", "export_nir", "read_nir", "describe", "UnsupportedNIRGraph", "SUPPORTED_NODES",
            "FORMAT"]
 
 FORMAT = "lava-balanced/deploy-v1"
@@ -192,6 +192,12 @@ def _size(node_type: Dict[str, np.ndarray], node_name: str) -> int:
         raise UnsupportedNIRGraph(f"node {node_name!r}: only flat (1-D) inputs are supported, got shape "
                                   f"{tuple(int(s) for s in shape)}; add a Flatten upstream of the export")
     return int(shape[0])
+
+
+def describe(graph: nir.NIRGraph) -> str:
+    """The node types of a feed-forward chain in order, e.g. ``"Input ->
+    Linear -> CubaLIF -> Linear -> CubaLI -> Output"``."""
+    return " -> ".join(type(graph.nodes[name]).__name__ for name in _chain(graph))
 
 
 def _chain(graph: nir.NIRGraph) -> List[str]:
