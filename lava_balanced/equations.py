@@ -294,12 +294,19 @@ def ei_bounded_update(w: np.ndarray, dw: np.ndarray, sign: np.ndarray, eta0: flo
     ``sign`` broadcasts against ``w`` (shape ``(n_pre, 1)`` for a per-neuron
     type). Returns the new weights.
     """
-    step = eta0 * dw
+    # the dtype numpy gives w + eta0 * dw (float16 only makes integers float)
+    step = np.multiply(eta0, dw, dtype=np.result_type(w, dw, np.float16))
     # compare signs, not the product w * dw: the product of two tiny numbers
     # underflows to 0 and would let a shrinking step through unbounded
-    shrinking = np.sign(w) * np.sign(dw) < 0
-    limited = -np.sign(w) * np.minimum(np.abs(step), eta1 * np.abs(w))
-    new = w + np.where(shrinking, limited, step)
+    shrinking = (w > 0) & (dw < 0)
+    shrinking |= (w < 0) & (dw > 0)
+    # where shrinking: -sign(w) * min(|step|, eta1 |w|), in place (the input
+    # layer's matrix is the largest array of a training cycle)
+    limited = np.multiply(eta1, np.abs(w), dtype=step.dtype)
+    np.minimum(np.abs(step), limited, out=limited)
+    np.copysign(limited, -w, out=limited)
+    np.copyto(step, limited, where=shrinking)
+    new = w + step
     zero = w == 0
     if np.any(zero):
         new = np.where(zero, np.where(sign > 0, np.maximum(new, 0.0), np.minimum(new, 0.0)), new)
