@@ -79,14 +79,18 @@ def run_reference(weights: Weights, cfg: Config, images: np.ndarray, labels: np.
                   sched: K.Schedule, n_batches: int, stats: Optional[ReadoutStats] = None,
                   on_batch: Optional[Callable[[int, Weights], None]] = None,
                   predictions: Optional[np.ndarray] = None,
-                  on_step: Optional[Callable[[int, int, dict], None]] = None):
+                  on_step: Optional[Callable[[int, int, dict], None]] = None,
+                  reuse_input_drive: bool = True):
     """Run ``n_batches`` cycles of ``sched`` over ``images`` (uint8, (N, 784))
     and ``labels``. With ``sched.learning`` the weights are trained (a copy is
     returned; the argument is not modified). Returns ``(weights, stats)``.
     ``on_batch(global_batch, weights)`` is called after each cycle; each
     sample's prediction is written into ``predictions`` (indexed like
     ``images``) when it is given. ``on_step(global_batch, tau, state)`` sees
-    every step's spikes and potentials (``s_in, s_h, v_h, s_o, v_o``)."""
+    every step's spikes and potentials (``s_in, s_h, v_h, s_o, v_o``).
+    ``reuse_input_drive=False`` recomputes the input synapses' drive in a
+    replayed nudged phase instead of reusing the free phase's (the same
+    numbers; for tests and the benchmark)."""
     w = weights.copy()
     stats = stats or ReadoutStats(w.n_output)
     hid, out, syn_in, syn_out = layer_params(cfg)
@@ -100,7 +104,7 @@ def run_reference(weights: Weights, cfg: Config, images: np.ndarray, labels: np.
     # A replayed nudged phase sees the free phase's input spikes again from a
     # reset synapse state, so its input drive is the free phase's, step for
     # step: keep it instead of recomputing the largest product of the step.
-    reuse_drive = sched.replay_input and sched.t_nudge <= sched.t_free
+    reuse_drive = reuse_input_drive and sched.replay_input and sched.t_nudge <= sched.t_free
     for g in range(sched.start_batch, sched.start_batch + n_batches):
         idx, valid = sched.indices(g)
         x, y = x_all[idx], labels[idx].astype(np.int64)

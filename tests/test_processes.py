@@ -171,6 +171,20 @@ def test_lava_training_equals_reference_for_any_phase_lengths(bundled, t_free, t
     np.testing.assert_array_equal(conf_lava, stats.confusion)
 
 
+@pytest.mark.parametrize("t_nudge", [6, 4])
+def test_reference_reuses_the_free_phase_drive_exactly(bundled, t_nudge):
+    cfg = _small_cfg().override(**{"encoding.t_nudge": t_nudge, **SOFTMAX})
+    w0 = init_weights(cfg)
+    images, labels = bundled.train_images[:24], bundled.train_labels[:24]
+    sched = K.Schedule(24, 8, 6, t_nudge, True, seed=2)
+    reused, s1 = run_reference(w0, cfg, images, labels, sched, 3)
+    recomputed, s2 = run_reference(w0, cfg, images, labels, sched, 3, reuse_input_drive=False)
+    assert not np.array_equal(reused.w_in, w0.w_in)
+    np.testing.assert_array_equal(reused.w_in, recomputed.w_in)
+    np.testing.assert_array_equal(reused.w_out, recomputed.w_out)
+    np.testing.assert_array_equal(s1.confusion, s2.confusion)
+
+
 def test_batch_axis_equals_samples_one_by_one(bundled):
     cfg = _small_cfg()
     w0 = init_weights(cfg)
