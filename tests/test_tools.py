@@ -82,3 +82,31 @@ def test_best_config_loads_and_names_only_what_it_changes(name, keys):
     changed = {(s, k) for s in default for k in default[s] if default[s][k] != best[s][k]}
     assert changed == keys
     assert cfg.training.n_hidden == 100 and cfg.training.seed == 0
+
+
+def test_best_6400_config_is_the_rescaled_best_100_at_half_eta0():
+    """configs/best-6400.toml is what its comment and docs/results.md say:
+    configs/best-100.toml rescaled for 6,400 hidden neurons as Table 1
+    rescales it, with eta0 halved, for four epochs."""
+    from lava_balanced.experiments import scaled_for_hidden
+    best = Config.load(ROOT / "configs" / "best-100.toml")
+    expected = scaled_for_hidden(best, 6400).override(**{"learning.eta0": best.learning.eta0 * 100 / 6400 / 2,
+                                                         "training.epochs": 4})
+    assert Config.load(ROOT / "configs" / "best-6400.toml") == expected
+
+
+def test_validate_cli_rescales_for_another_hidden_size(tmp_path, mnist, monkeypatch):
+    validate = _tool("validate")
+    seen = {}
+    monkeypatch.setattr(validate, "train_and_validate",
+                        lambda cfg, ds, on_epoch=None: (seen.update(cfg=cfg, n=len(ds.train_images)) or (None, [0.5])))
+    log = tmp_path / "log.jsonl"
+    from tests.conftest import SHARED_MNIST
+    assert validate.main(["--data", str(SHARED_MNIST), "--config", str(ROOT / "configs" / "best-100.toml"),
+                          "--hidden", "400", "--set", "learning.eta_c=0.3", "--epochs", "1", "--n-train", "64",
+                          "--log", str(log)]) == 0
+    cfg = seen["cfg"]
+    assert cfg.training.n_hidden == 400 and seen["n"] == 64
+    assert cfg.learning.eta0 == pytest.approx(0.2 / 4) and cfg.learning.lr_hidden_scale == pytest.approx(64)
+    assert cfg.learning.eta_mp == pytest.approx(4.0) and cfg.learning.eta_c == 0.3  # --set after the rescaling
+    assert '"hidden": 400' in log.read_text()

@@ -1,7 +1,7 @@
 """Hyper-parameter selection on a validation split (never the test set).
 
     python tools/validate.py --data ../shared/data/mnist [--config configs/best-100.toml] \
-        --epochs 3 --set learning.eta0=0.1 [--log docs/results/validation.jsonl]
+        --epochs 3 --set learning.eta0=0.1 [--hidden 6400] [--log docs/results/validation.jsonl]
 
 Trains on the first 50,000 training images and reports the accuracy on the
 last 10,000 (held out) after every epoch, on the numpy reference path (which
@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from lava_balanced.cli import parse_sets  # noqa: E402
 from lava_balanced.config import Config  # noqa: E402
 from lava_balanced.data import Dataset, load_dataset  # noqa: E402
+from lava_balanced.experiments import scaled_for_hidden  # noqa: E402
 from lava_balanced.model import init_weights  # noqa: E402
 from lava_balanced.reference import run_reference  # noqa: E402
 from lava_balanced.training import _schedule, evaluate  # noqa: E402
@@ -64,6 +65,8 @@ def main(argv=None) -> int:
     ap.add_argument("--config", help="TOML file to start from (default: the defaults)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     ap.add_argument("--epochs", type=int, help="default: the configuration's training.epochs")
+    ap.add_argument("--hidden", type=int, help="hidden neurons, with the configuration rescaled as Table 1 "
+                    "rescales it (lava_balanced.experiments.scaled_for_hidden) before any --set")
     ap.add_argument("--n-train", type=int, default=0, help="train on the first N of the 50,000 only")
     ap.add_argument("--n-val", type=int, default=N_VAL, help="validate on the first N of the 10,000")
     ap.add_argument("--log", help="append the result as a JSON line to this file")
@@ -71,6 +74,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     cfg = Config.load(args.config) if args.config else Config()
+    if args.hidden:
+        cfg = scaled_for_hidden(cfg, args.hidden, cfg.training.n_hidden)
     cfg = cfg.override(**parse_sets(args.set), **{"training.epochs": args.epochs, "training.n_train": 0,
                                        "training.n_test": 0})  # None (no --epochs) keeps the config's
     ds = validation_split(load_dataset(args.data), args.n_train).subset(None, args.n_val)
@@ -78,6 +83,7 @@ def main(argv=None) -> int:
     _, accs = train_and_validate(cfg, ds, lambda e, acc: print(
         f"epoch {e + 1}: validation {acc:.4f} ({time.time() - t0:.0f} s)", flush=True))
     rec = {"name": args.name, "set": args.set, "config": args.config, "epochs": cfg.training.epochs,
+           **({"hidden": args.hidden} if args.hidden else {}),
            "n_train": len(ds.train_images), "n_val": len(ds.test_images), "val": accs,
            "seconds": round(time.time() - t0, 1)}
     print(json.dumps(rec))
