@@ -28,22 +28,20 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lava_balanced import kernels as K  # noqa: E402
 from lava_balanced.config import Config  # noqa: E402
 from lava_balanced.data import load_bundled, load_mnist  # noqa: E402
 from lava_balanced.experiments import scaled_for_hidden  # noqa: E402
 from lava_balanced.model import init_weights  # noqa: E402
 from lava_balanced.reference import run_reference  # noqa: E402
+from lava_balanced.training import _schedule  # noqa: E402
 
 
 def _time(weights, cfg, images, labels, n_batches, reuse):
-    def sched(start, n):
-        return K.Schedule(len(images), cfg.training.batch_size, cfg.encoding.t_free, cfg.encoding.t_nudge,
-                          True, seed=cfg.training.seed, start_batch=start, replay_input=cfg.encoding.replay_input)
-
-    run_reference(weights, cfg, images, labels, sched(0, 1), 1, reuse_input_drive=reuse)  # warm-up
+    n = len(images)
+    run_reference(weights, cfg, images, labels, _schedule(cfg, n, True), 1, reuse_input_drive=reuse)  # warm-up
     t0 = time.perf_counter()
-    w, _ = run_reference(weights, cfg, images, labels, sched(1, n_batches), n_batches, reuse_input_drive=reuse)
+    w, _ = run_reference(weights, cfg, images, labels, _schedule(cfg, n, True, 1), n_batches,
+                         reuse_input_drive=reuse)
     return (time.perf_counter() - t0) / n_batches, w
 
 
