@@ -110,3 +110,9 @@ def test_validate_cli_rescales_for_another_hidden_size(tmp_path, mnist, monkeypa
     assert cfg.learning.eta0 == pytest.approx(0.2 / 4) and cfg.learning.lr_hidden_scale == pytest.approx(64)
     assert cfg.learning.eta_mp == pytest.approx(4.0) and cfg.learning.eta_c == 0.3  # --set after the rescaling
     assert '"hidden": 400' in log.read_text()
+
+
+def test_best_400_config_is_the_rescaled_best_100():
+    from lava_balanced.experiments import scaled_for_hidden
+    best = Config.load(ROOT / "configs" / "best-100.toml")
+    assert Config.load(ROOT / "configs" / "best-400.toml") == scaled_for_hidden(best, 400)
