@@ -76,7 +76,6 @@ def test_best_config_loads_and_names_only_what_it_changes(name, keys):
     """configs/best-100.toml (the documented best 100-hidden run) and
     configs/best-100-one-sided.toml (the best with the paper's cost) stay
     valid configurations that change exactly the keys docs/results.md lists."""
-    from lava_balanced.config import Config
     cfg = Config.load(ROOT / "configs" / name)
     default, best = Config().to_dict(), cfg.to_dict()
     changed = {(s, k) for s in default for k in default[s] if default[s][k] != best[s][k]}
@@ -84,15 +83,18 @@ def test_best_config_loads_and_names_only_what_it_changes(name, keys):
     assert cfg.training.n_hidden == 100 and cfg.training.seed == 0
 
 
-def test_best_6400_config_is_the_rescaled_best_100_at_half_eta0():
-    """configs/best-6400.toml is what its comment and docs/results.md say:
-    configs/best-100.toml rescaled for 6,400 hidden neurons as Table 1
-    rescales it, with eta0 halved, for four epochs."""
+@pytest.mark.parametrize("name,hidden,changes", [
+    ("best-400.toml", 400, {}),
+    ("best-6400.toml", 6400, {"learning.eta0": 0.2 * 100 / 6400 / 2, "training.epochs": 4}),
+])
+def test_wider_best_configs_are_the_rescaled_best_100(name, hidden, changes):
+    """configs/best-400.toml and configs/best-6400.toml are what their
+    comments and docs/results.md say: configs/best-100.toml rescaled as
+    Table 1 rescales it, the 6,400-neuron one with eta0 halved and four
+    epochs."""
     from lava_balanced.experiments import scaled_for_hidden
     best = Config.load(ROOT / "configs" / "best-100.toml")
-    expected = scaled_for_hidden(best, 6400).override(**{"learning.eta0": best.learning.eta0 * 100 / 6400 / 2,
-                                                         "training.epochs": 4})
-    assert Config.load(ROOT / "configs" / "best-6400.toml") == expected
+    assert Config.load(ROOT / "configs" / name) == scaled_for_hidden(best, hidden).override(**changes)
 
 
 def test_validate_cli_rescales_for_another_hidden_size(tmp_path, mnist, monkeypatch):
@@ -110,9 +112,3 @@ def test_validate_cli_rescales_for_another_hidden_size(tmp_path, mnist, monkeypa
     assert cfg.learning.eta0 == pytest.approx(0.2 / 4) and cfg.learning.lr_hidden_scale == pytest.approx(64)
     assert cfg.learning.eta_mp == pytest.approx(4.0) and cfg.learning.eta_c == 0.3  # --set after the rescaling
     assert '"hidden": 400' in log.read_text()
-
-
-def test_best_400_config_is_the_rescaled_best_100():
-    from lava_balanced.experiments import scaled_for_hidden
-    best = Config.load(ROOT / "configs" / "best-100.toml")
-    assert Config.load(ROOT / "configs" / "best-400.toml") == scaled_for_hidden(best, 400)
