@@ -143,6 +143,9 @@ class LearningConfig:
     lr_hidden_scale: float = 1.0  #: multiplies eta0 on the input -> hidden synapses
     feedback_delay: int = 2   #: steps from an output error to its top-down term in the hidden layer (eq. 5)
     lr_decay_batches: float = 300.0  #: > 0: rate eta / (1 + batch / lr_decay_batches); 0: constant
+    #: the rate also falls linearly to zero over the training run: times
+    #: (1 - batch / total batches of training.epochs epochs)
+    lr_anneal: bool = False
     hidden_trace: str = "rate"        #: V_i of a hidden neuron in eq. 12: "rate" or "potential" (phase means)
     output_trace: str = "potential"   #: V_i of an output neuron in eq. 12: "rate" or "potential"
     #: error of eq. 10-11: "squared" (the paper's, both ways), "one_sided"
@@ -174,6 +177,8 @@ class LearningConfig:
             raise ConfigError(f"LearningConfig.feedback_delay must be an integer >= 1, got {self.feedback_delay}")
         if not (0 < self.eta1 < 1):
             raise ConfigError(f"LearningConfig.eta1 must lie in (0, 1), got {self.eta1}")
+        if not isinstance(self.lr_anneal, bool):
+            raise ConfigError(f"LearningConfig.lr_anneal must be true or false, got {self.lr_anneal!r}")
 
 
 @dataclass

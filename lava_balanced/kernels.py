@@ -135,23 +135,31 @@ class SynapseParams:
     post_trace: int = 0      #: postsynaptic V of eq. 12: 0 phase-mean rate, 1 phase-mean potential
     lr_decay_batches: float = 0.0  #: > 0: the rate at global batch g is eta / (1 + g / lr_decay_batches)
     free_pre: bool = False   #: eq. 12 with the presynaptic factor of the free phase (consolidation_dw)
+    lr_total_batches: int = 0  #: > 0: the rate also falls linearly, to zero at this global batch
 
     def rate_at(self, global_batch: int) -> float:
-        """eta0 of eq. 6 at a global batch (the paper leaves the schedule open)."""
+        """eta0 of eq. 6 at a global batch (the paper leaves the schedule open):
+        ``eta / (1 + g / lr_decay_batches)`` (constant if ``lr_decay_batches``
+        is 0), times ``max(0, 1 - g / lr_total_batches)`` if that is > 0."""
+        rate = self.eta
         if self.lr_decay_batches > 0:
-            return self.eta / (1.0 + global_batch / self.lr_decay_batches)
-        return self.eta
+            rate = rate / (1.0 + global_batch / self.lr_decay_batches)
+        if self.lr_total_batches > 0:
+            rate = rate * max(0.0, 1.0 - global_batch / self.lr_total_batches)
+        return rate
 
     @staticmethod
     def from_config(neuron, synapse, stp: bool, eta: float = 0.0, eta1: float = 0.5,
                     feedback_delay: int = 1, post_trace: str = "rate",
-                    lr_decay_batches: float = 0.0, free_pre: bool = False) -> "SynapseParams":
+                    lr_decay_batches: float = 0.0, free_pre: bool = False,
+                    lr_total_batches: int = 0) -> "SynapseParams":
         return SynapseParams(decay_s=float(np.exp(-neuron.dt / synapse.tau_s)), stp=bool(stp),
                              U=synapse.U, decay_f=float(np.exp(-neuron.dt / synapse.tau_f)),
                              decay_d=float(np.exp(-neuron.dt / synapse.tau_d)), A=synapse.A,
                              eta=eta, eta1=eta1, feedback_delay=int(feedback_delay),
                              post_trace=TRACES.index(post_trace),
-                             lr_decay_batches=float(lr_decay_batches), free_pre=bool(free_pre))
+                             lr_decay_batches=float(lr_decay_batches), free_pre=bool(free_pre),
+                             lr_total_batches=int(lr_total_batches))
 
 
 # ---------------------------------------------------------------------------

@@ -92,7 +92,7 @@ class BalancedNetwork(ReadoutNetwork):
                  schedule: K.Schedule, record: bool = False):
         weights.check()
         self.schedule = schedule
-        hid, out, syn_in, syn_out = layer_params(cfg)
+        hid, out, syn_in, syn_out = layer_params(cfg, schedule)
         self.encoder = SpikeEncoder(images=images, schedule=schedule, max_rate=cfg.encoding.max_rate,
                                     name="encoder")
         self.syn_in = EISynapse(weights=weights.w_in, sign=weights.input_sign, params=syn_in,

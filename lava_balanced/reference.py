@@ -57,10 +57,17 @@ class ReadoutStats:
         np.add.at(self.confusion, (labels[valid], pred[valid]), 1)
 
 
-def layer_params(cfg: Config):
+def layer_params(cfg: Config, schedule: Optional[K.Schedule] = None):
     """``(hidden LIFParams, output LIFParams, input SynapseParams, hidden
-    SynapseParams)`` from a config."""
+    SynapseParams)`` from a config. With ``learning.lr_anneal`` the rate falls
+    to zero at the end of ``training.epochs`` epochs of the learning
+    ``schedule`` (required then)."""
     n, s, l = cfg.neuron, cfg.synapse, cfg.learning
+    total = 0
+    if l.lr_anneal and (schedule is None or schedule.learning):
+        if schedule is None:
+            raise ValueError("learning.lr_anneal needs the training schedule to know where the rate reaches 0")
+        total = int(cfg.training.epochs) * schedule.batches_per_epoch
     base = dict(dt=n.dt, tau_m=n.tau_m, v_leak=n.v_leak, v_th=n.v_th, v_reset=n.v_reset,
                 v_exc=n.v_exc, v_inh=n.v_inh, g_exc=n.g_exc, t_ref=int(n.t_ref),
                 inhibition=n.inhibition)
@@ -69,9 +76,11 @@ def layer_params(cfg: Config):
                       softmax_scale=l.softmax_scale, softmax_cut=l.softmax_cut, fires=n.output_spikes)
     eta = l.eta0 * l.eta_stdp
     syn_in = K.SynapseParams.from_config(n, s, s.stp_input, eta * l.lr_hidden_scale, l.eta1,
-                                         post_trace=l.hidden_trace, lr_decay_batches=l.lr_decay_batches)
+                                         post_trace=l.hidden_trace, lr_decay_batches=l.lr_decay_batches,
+                                         lr_total_batches=total)
     syn_out = K.SynapseParams.from_config(n, s, s.stp, eta, l.eta1, l.feedback_delay, l.output_trace,
-                                          l.lr_decay_batches, free_pre=l.output_pre == "free")
+                                          l.lr_decay_batches, free_pre=l.output_pre == "free",
+                                          lr_total_batches=total)
     return hid, out, syn_in, syn_out
 
 
@@ -93,7 +102,7 @@ def run_reference(weights: Weights, cfg: Config, images: np.ndarray, labels: np.
     numbers; for tests and the benchmark)."""
     w = weights.copy()
     stats = stats or ReadoutStats(w.n_output)
-    hid, out, syn_in, syn_out = layer_params(cfg)
+    hid, out, syn_in, syn_out = layer_params(cfg, sched)
     B, H, O = sched.batch_size, w.n_hidden, w.n_output
     n_in = w.w_in.shape[0]
     x_all = intensities(images)

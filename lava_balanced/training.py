@@ -229,6 +229,10 @@ def train(cfg: Optional[Config] = None, data: Union[None, str, Path, Dataset] = 
         if not _same_training(ck_cfg, cfg):
             raise ValueError(f"{ckpt_path} was written with a different configuration; "
                              "resume needs the same one (epochs may differ)")
+        if cfg.learning.lr_anneal and ck_cfg.training.epochs != cfg.training.epochs:
+            raise ValueError(f"{ckpt_path} was written for {ck_cfg.training.epochs} epochs; with "
+                             "learning.lr_anneal the rate schedule depends on training.epochs, so resume "
+                             f"needs the same number (got {cfg.training.epochs})")
     if start >= total:
         raise ValueError(f"checkpoint is at batch {start}, training has only {total} batches")
 

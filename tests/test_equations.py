@@ -208,3 +208,32 @@ def test_neuron_sign_mask_proportion():
     sign = eq.neuron_sign_mask(100, 0.3, np.random.default_rng(0))
     assert (sign < 0).sum() == 30 and (sign > 0).sum() == 70
     assert (eq.neuron_sign_mask(10, 1.0, np.random.default_rng(0)) < 0).all()
+
+
+def test_learning_rate_schedule_by_hand():
+    # eta0 of eq. 6 at global batch g: eta / (1 + g / D), times 1 - g / G with lr_anneal
+    base = dict(decay_s=0.0, stp=False, U=0.5, decay_f=0.5, decay_d=0.5, A=1.0, eta=0.2)
+    assert K.SynapseParams(**base).rate_at(500) == 0.2
+    p = K.SynapseParams(**base, lr_decay_batches=300.0)
+    assert p.rate_at(0) == 0.2 and p.rate_at(150) == pytest.approx(0.2 / 1.5, rel=1e-15)
+    p = K.SynapseParams(**base, lr_total_batches=10)
+    assert [round(p.rate_at(g), 12) for g in (0, 5, 9, 10, 12)] == [0.2, 0.1, 0.02, 0.0, 0.0]
+    p = K.SynapseParams(**base, lr_decay_batches=300.0, lr_total_batches=600)
+    assert p.rate_at(150) == pytest.approx(0.2 / 1.5 * 0.75, rel=1e-15)
+
+
+def test_annealing_ends_with_the_configured_epochs():
+    from lava_balanced.config import Config
+    from lava_balanced.reference import layer_params
+
+    cfg = Config().override(**{"learning.lr_anneal": True, "training.epochs": 3})
+    train = K.Schedule(n_samples=100, batch_size=16, t_free=4, t_nudge=4, learning=True)
+    _, _, syn_in, syn_out = layer_params(cfg, train)
+    assert syn_in.lr_total_batches == syn_out.lr_total_batches == 3 * 6  # 6 full batches per epoch
+    test = K.Schedule(n_samples=100, batch_size=16, t_free=4, t_nudge=4, learning=False)
+    assert layer_params(cfg, test)[2].lr_total_batches == 0
+    assert layer_params(Config(), train)[2].lr_total_batches == 0
+    with pytest.raises(ValueError, match="lr_anneal needs the training schedule"):
+        layer_params(cfg)
+    with pytest.raises(Exception, match="lr_anneal must be true or false"):
+        Config().override(**{"learning.lr_anneal": 1})

@@ -131,11 +131,14 @@ SOFTMAX = {"learning.supervision": "softmax", "neuron.output_spikes": False, "en
 
 
 @pytest.mark.parametrize("tag,variant", [(tag, "squared") for tag in TAGS]
-                         + [(TAG_ASYNC, "one_sided"), (TAG_ASYNC, "softmax")])
+                         + [(TAG_ASYNC, "one_sided"), (TAG_ASYNC, "softmax"), (TAG_ASYNC, "anneal")])
 def test_lava_training_equals_reference_exactly(bundled, tag, variant):
     # strong output weights (init_out 1): output potentials above threshold and
     # below rest, where the one-sided error differs from the squared one
-    extra = SOFTMAX if variant == "softmax" else {"learning.supervision": variant}
+    # anneal: the squared error with the rate falling to 0 at the end of the
+    # configuration's one epoch of 6 batches (batches 2-5 here: factors 4/6 .. 1/6)
+    extra = (SOFTMAX if variant == "softmax" else {"learning.lr_anneal": True} if variant == "anneal"
+             else {"learning.supervision": variant})
     cfg = _small_cfg().override(**{"learning.init_out": 1.0, **extra})
     w0 = init_weights(cfg)
     images, labels = bundled.train_images[:48], bundled.train_labels[:48]

@@ -63,6 +63,13 @@ def test_ceiling_fit_keeps_its_constraints_and_learns(mnist):
         assert c[-1] > 0.4, loss  # chance is 0.1
     with pytest.raises(ValueError, match="loss must be one of"):
         ceiling.fit(x[:10], y[:10], x[:10], y[:10], loss="l1")
+    # decay only acts from the second epoch on: lr / (1 + decay * e)
+    a = ceiling.fit(x[:300], y[:300], x[1500:], y[1500:], hidden=20, epochs=1, decay=0.0)
+    b = ceiling.fit(x[:300], y[:300], x[1500:], y[1500:], hidden=20, epochs=1, decay=1.0)
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    a = ceiling.fit(x[:300], y[:300], x[1500:], y[1500:], hidden=20, epochs=2, decay=0.0)
+    b = ceiling.fit(x[:300], y[:300], x[1500:], y[1500:], hidden=20, epochs=2, decay=1.0)
+    assert not np.array_equal(a[0], b[0])
 
 
 @pytest.mark.parametrize("name,keys", [

@@ -54,6 +54,29 @@ def test_resume_refuses_another_configuration(tmp_path, bundled):
         train(cfg, bundled, out_dir=tmp_path / "empty", backend="reference", resume=True)
 
 
+def test_annealed_rate_resumes_exactly_and_refuses_other_epochs(tmp_path, bundled):
+    # learning.lr_anneal: the rate reaches 0 at the end of training.epochs
+    # epochs, so an interrupted run resumes exactly and a resume with another
+    # number of epochs (another schedule) is refused
+    cfg = _tiny(**{"learning.lr_anneal": True})
+    full = train(cfg, bundled, backend="reference", evaluate_test=False)
+    plain = train(_tiny(), bundled, backend="reference", evaluate_test=False)
+    assert not np.array_equal(full.weights.w_in, plain.weights.w_in)
+
+    def interrupt(info):
+        if info["checkpoint"] and info["batch"] >= 6:
+            raise _Stop()
+
+    with pytest.raises(_Stop):
+        train(cfg, bundled, out_dir=tmp_path, backend="reference", progress=interrupt, evaluate_test=False)
+    with pytest.raises(ValueError, match="lr_anneal.*same number"):
+        train(cfg.override(**{"training.epochs": 3}), bundled, out_dir=tmp_path, backend="reference",
+              resume=True, evaluate_test=False)
+    resumed = train(cfg, bundled, out_dir=tmp_path, backend="reference", resume=True, evaluate_test=False)
+    np.testing.assert_array_equal(resumed.weights.w_in, full.weights.w_in)
+    np.testing.assert_array_equal(resumed.weights.w_out, full.weights.w_out)
+
+
 def test_lava_and_reference_evaluate_identically(bundled):
     cfg = _tiny(**{"training.epochs": 1})
     res = train(cfg, bundled, backend="reference", evaluate_test=False)
