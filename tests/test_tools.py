@@ -75,7 +75,8 @@ def test_ceiling_fit_keeps_its_constraints_and_learns(mnist):
 @pytest.mark.parametrize("name,keys", [
     ("best-100.toml", {("neuron", "inhibition"), ("neuron", "output_spikes"), ("encoding", "readout"),
                        ("learning", "supervision"), ("learning", "output_pre"), ("learning", "lr_hidden_scale"),
-                       ("learning", "eta_c"), ("learning", "eta1"), ("training", "epochs")}),
+                       ("learning", "eta_c"), ("learning", "eta1"), ("learning", "lr_decay_batches"),
+                       ("learning", "lr_anneal"), ("training", "epochs")}),
     ("best-100-one-sided.toml", {("learning", "supervision"), ("learning", "lr_hidden_scale"),
                                  ("learning", "eta1"), ("training", "epochs")}),
 ])
@@ -92,13 +93,15 @@ def test_best_config_loads_and_names_only_what_it_changes(name, keys):
 
 @pytest.mark.parametrize("name,hidden,changes", [
     ("best-400.toml", 400, {}),
-    ("best-6400.toml", 6400, {"learning.eta0": 0.2 * 100 / 6400 / 2, "training.epochs": 4}),
+    ("best-1600.toml", 1600, {}),
+    # chosen before the schedule of best-100 changed: the earlier one (eta0 / (1 + batch / 300))
+    ("best-6400.toml", 6400, {"learning.eta0": 0.2 * 100 / 6400 / 2, "training.epochs": 4,
+                              "learning.lr_decay_batches": 300.0, "learning.lr_anneal": False}),
 ])
 def test_wider_best_configs_are_the_rescaled_best_100(name, hidden, changes):
-    """configs/best-400.toml and configs/best-6400.toml are what their
+    """configs/best-400.toml, best-1600.toml and best-6400.toml are what their
     comments and docs/results.md say: configs/best-100.toml rescaled as
-    Table 1 rescales it, the 6,400-neuron one with eta0 halved and four
-    epochs."""
+    Table 1 rescales it, with the named changes."""
     from lava_balanced.experiments import scaled_for_hidden
     best = Config.load(ROOT / "configs" / "best-100.toml")
     assert Config.load(ROOT / "configs" / name) == scaled_for_hidden(best, hidden).override(**changes)
