@@ -121,3 +121,29 @@ def test_validate_cli_rescales_for_another_hidden_size(tmp_path, mnist, monkeypa
     assert cfg.learning.eta0 == pytest.approx(0.2 / 4) and cfg.learning.lr_hidden_scale == pytest.approx(64)
     assert cfg.learning.eta_mp == pytest.approx(4.0) and cfg.learning.eta_c == 0.3  # --set after the rescaling
     assert '"hidden": 400' in log.read_text()
+
+
+def test_validate_t_eval_reclassifies_the_trained_weights_with_longer_windows(tmp_path, mnist, monkeypatch):
+    """--t-eval classifies the held-out images again with the final weights,
+    changing only the free phase's length, and logs each accuracy."""
+    validate = _tool("validate")
+    trained = object()
+    seen = []
+
+    class Result:
+        def __init__(self, t):
+            self.accuracy = t / 1000
+
+    def fake_evaluate(weights, cfg, ds, backend, limit):
+        assert weights is trained and backend == "reference" and not limit and len(ds.test_images) == 10000
+        seen.append((cfg.encoding.t_free, cfg.encoding.t_nudge))
+        return Result(cfg.encoding.t_free)
+
+    monkeypatch.setattr(validate, "train_and_validate", lambda cfg, ds, on_epoch=None: (trained, [0.5]))
+    monkeypatch.setattr(validate, "evaluate", fake_evaluate)
+    log = tmp_path / "log.jsonl"
+    from tests.conftest import SHARED_MNIST
+    assert validate.main(["--data", str(SHARED_MNIST), "--config", str(ROOT / "configs" / "best-100.toml"),
+                          "--epochs", "1", "--n-train", "64", "--t-eval", "32", "64", "--log", str(log)]) == 0
+    assert seen == [(32, 16), (64, 16)]
+    assert '"t_eval": {"32": 0.032, "64": 0.064}' in log.read_text()

@@ -8,6 +8,8 @@ last 10,000 (held out) after every epoch, on the numpy reference path (which
 ends training with the same weights as the Lava processes, bit for bit). Each
 run appends one JSON line (overrides, per-epoch validation accuracy, seconds)
 to ``--log``, so every selection documented in docs/results.md can be rerun.
+``--t-eval 32 64`` also classifies the held-out images with the final weights
+and longer inference windows (the free phase only; training is unchanged).
 """
 
 from __future__ import annotations
@@ -69,6 +71,9 @@ def main(argv=None) -> int:
                     "rescales it (lava_balanced.experiments.scaled_for_hidden) before any --set")
     ap.add_argument("--n-train", type=int, default=0, help="train on the first N of the 50,000 only")
     ap.add_argument("--n-val", type=int, default=N_VAL, help="validate on the first N of the 10,000")
+    ap.add_argument("--t-eval", type=int, nargs="+", default=[], metavar="T",
+                    help="after the last epoch, classify the held-out images again with an inference "
+                    "window of T free-phase steps (encoding.t_free at evaluation only), for each T")
     ap.add_argument("--log", help="append the result as a JSON line to this file")
     ap.add_argument("--name", default="", help="a label for the log")
     args = ap.parse_args(argv)
@@ -80,10 +85,15 @@ def main(argv=None) -> int:
                                        "training.n_test": 0})  # None (no --epochs) keeps the config's
     ds = validation_split(load_dataset(args.data), args.n_train).subset(None, args.n_val)
     t0 = time.time()
-    _, accs = train_and_validate(cfg, ds, lambda e, acc: print(
+    weights, accs = train_and_validate(cfg, ds, lambda e, acc: print(
         f"epoch {e + 1}: validation {acc:.4f} ({time.time() - t0:.0f} s)", flush=True))
+    t_eval = {}
+    for t in args.t_eval:
+        t_eval[str(t)] = evaluate(weights, cfg.override(**{"encoding.t_free": t}), ds, backend="reference",
+                                  limit=False).accuracy
+        print(f"inference window {t} steps: validation {t_eval[str(t)]:.4f}", flush=True)
     rec = {"name": args.name, "set": args.set, "config": args.config, "epochs": cfg.training.epochs,
-           **({"hidden": args.hidden} if args.hidden else {}),
+           **({"hidden": args.hidden} if args.hidden else {}), **({"t_eval": t_eval} if t_eval else {}),
            "n_train": len(ds.train_images), "n_val": len(ds.test_images), "val": accs,
            "seconds": round(time.time() - t0, 1)}
     print(json.dumps(rec))
