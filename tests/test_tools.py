@@ -106,6 +106,13 @@ def test_wider_best_configs_are_the_rescaled_best_100(name, hidden, changes):
     assert Config.load(ROOT / "configs" / name) == scaled_for_hidden(best, hidden).override(**changes)
 
 
+def test_long_best_config_is_best_100_trained_twice_as_long():
+    """configs/best-100-long.toml is configs/best-100.toml with 32 epochs and
+    nothing else changed."""
+    best = Config.load(ROOT / "configs" / "best-100.toml")
+    assert Config.load(ROOT / "configs" / "best-100-long.toml") == best.override(**{"training.epochs": 32})
+
+
 def test_validate_cli_rescales_for_another_hidden_size(tmp_path, mnist, monkeypatch):
     validate = _tool("validate")
     seen = {}
