@@ -392,7 +392,7 @@ LOIHI_STATE_MAX = 1 << (LOIHI_STATE_BITS - 1)   # 2**23
 LOIHI_DS_OFFSET = 1                             # added to du (Loihi's ds_offset)
 LOIHI_DM_OFFSET = 0                             # added to dv (Loihi's dm_offset)
 
-__all__ += ["loihi_decay", "loihi_shift", "loihi_bias", "loihi_dense_accumulate", "loihi_current_step",
+__all__ += ["loihi_decay", "loihi_shift", "loihi_bias", "loihi_dense_accumulate", "integer_matmul", "loihi_current_step",
             "loihi_membrane_step", "loihi_fire"]
 
 
@@ -441,19 +441,41 @@ def loihi_dense_accumulate(spikes: np.ndarray, weight_mant: np.ndarray, weight_e
     results add, which differs from shifting the total only for a negative
     ``weight_exp``. Unlike Lava's stock Dense this adds no one-step delay:
     the caller decides when the activation is delivered."""
-    s = np.asarray(spikes, dtype=np.int64)
-    w = np.asarray(weight_mant, dtype=np.int64)
+    s, w = np.asarray(spikes), np.asarray(weight_mant)
     if sign_mode is None:
-        return loihi_shift(s @ w, weight_exp)
+        return loihi_shift(integer_matmul(s, w), weight_exp)
     sign_mode = np.asarray(sign_mode)
     modes = np.unique(sign_mode)
     if len(modes) == 1:
-        return loihi_shift(s @ w, weight_exp)
+        return loihi_shift(integer_matmul(s, w), weight_exp)
     out = 0
     for m in modes:
         rows = sign_mode == m
-        out = out + loihi_shift(s[..., rows] @ w[rows], weight_exp)
+        out = out + loihi_shift(integer_matmul(s[..., rows], w[rows]), weight_exp)
     return out
+
+
+def integer_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` of two integer-valued arrays, exactly, as ``int64``.
+
+    numpy multiplies integer matrices without BLAS, tens of times slower
+    than floats. When no partial sum can reach 2**53 in magnitude
+    (``max|a| * n * max|b| < 2**53`` for ``n`` summed terms) every product
+    and every partial sum is an integer that float64 represents exactly,
+    whatever the order of summation, so the product is computed in float64
+    and converted back; otherwise in int64. Either way the result equals
+    the int64 product (tests/test_loihi.py)."""
+    a, b = np.asarray(a), np.asarray(b)
+    for name, x in (("a", a), ("b", b)):
+        if x.dtype.kind not in "biuf" or (x.dtype.kind == "f" and not np.all(np.isfinite(x) & (x == np.rint(x)))):
+            raise ValueError(f"integer_matmul: {name} must hold integer values, got dtype {x.dtype}")
+    n = a.shape[-1] if a.ndim else 1
+    if a.size == 0 or b.size == 0:
+        return (a.astype(np.int64) @ b.astype(np.int64))
+    bound = float(np.abs(a).max()) * float(np.abs(b).max()) * n
+    if bound < 2.0 ** 53:
+        return (a.astype(np.float64, copy=False) @ b.astype(np.float64, copy=False)).astype(np.int64)
+    return a.astype(np.int64) @ b.astype(np.int64)
 
 
 def loihi_current_step(u: np.ndarray, a_in: np.ndarray, du) -> np.ndarray:

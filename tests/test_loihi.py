@@ -63,6 +63,26 @@ def test_dense_accumulate_shift_and_sign_groups():
     assert eq.loihi_dense_accumulate(np.array([[0, 1, 1]]), w, -1).tolist() == [[1]]
 
 
+def test_integer_matmul_equals_the_int64_product():
+    rng = np.random.default_rng(3)
+    spikes = rng.integers(-128, 128, (5, 7, 300)).astype(np.int8)  # graded, negative, batched
+    w = rng.integers(-255, 256, (300, 40))
+    exact = spikes.astype(np.int64) @ w
+    got = eq.integer_matmul(spikes, w)
+    assert got.dtype == np.int64 and np.array_equal(got, exact)  # the float64 path
+    # 2**60-sized terms: the bound rules the float path out, the int64 one is used
+    big = np.array([[2 ** 60, 3], [1, 2 ** 60 - 1]], dtype=np.int64)
+    ones = np.array([[1, 1], [0, 1]], dtype=np.int64)
+    assert np.array_equal(eq.integer_matmul(ones, big), ones @ big)
+    assert eq.integer_matmul(ones, big)[0, 1] == 2 ** 60 + 2  # not representable in float64
+    # a sum near 2**52, on the float path, is still exact
+    edge = np.full((1, 2), 2 ** 26, dtype=np.int64)
+    assert eq.integer_matmul(edge, np.full((2, 1), 2 ** 25 - 1)).item() == 2 * 2 ** 26 * (2 ** 25 - 1)
+    assert eq.integer_matmul(np.zeros((0, 3), int), np.ones((3, 2), int)).shape == (0, 2)
+    with pytest.raises(ValueError, match="integer values"):
+        eq.integer_matmul(np.array([[0.5]]), np.array([[1]]))
+
+
 # --------------------------------------------------------------------------
 # (b) bit-exact against Lava's stock bit-accurate LIF and Dense
 # --------------------------------------------------------------------------
