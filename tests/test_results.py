@@ -20,6 +20,14 @@ def test_best_configuration_reaches_its_documented_accuracy(mnist):
     res.weights.check()  # Dale's law held through training
 
 
+def test_best_configuration_trained_twice_as_long_reaches_its_documented_accuracy(mnist):
+    """configs/best-100-long.toml (32 epochs): 95.97 % (9,597 / 10,000)."""
+    cfg = Config.load(ROOT / "configs" / "best-100-long.toml")
+    res = train(cfg, mnist, backend="reference")
+    assert int(res.test.confusion.trace()) == 9597
+    res.weights.check()
+
+
 def test_best_configuration_with_the_papers_cost_reaches_its_documented_accuracy(mnist):
     """configs/best-100-one-sided.toml: 88.77 % (8,877 / 10,000)."""
     cfg = Config.load(ROOT / "configs" / "best-100-one-sided.toml")
