@@ -470,10 +470,7 @@ def integer_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         if x.dtype.kind not in "biuf" or (x.dtype.kind == "f" and not np.all(np.isfinite(x) & (x == np.rint(x)))):
             raise ValueError(f"integer_matmul: {name} must hold integer values, got dtype {x.dtype}")
     n = a.shape[-1] if a.ndim else 1
-    if a.size == 0 or b.size == 0:
-        return (a.astype(np.int64) @ b.astype(np.int64))
-    bound = float(np.abs(a).max()) * float(np.abs(b).max()) * n
-    if bound < 2.0 ** 53:
+    if a.size and b.size and float(np.abs(a).max()) * float(np.abs(b).max()) * n < 2.0 ** 53:
         return (a.astype(np.float64, copy=False) @ b.astype(np.float64, copy=False)).astype(np.int64)
     return a.astype(np.int64) @ b.astype(np.int64)
 
