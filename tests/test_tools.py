@@ -70,6 +70,13 @@ def test_ceiling_fit_keeps_its_constraints_and_learns(mnist):
     a = ceiling.fit(x[:300], y[:300], x[1500:], y[1500:], hidden=20, epochs=2, decay=0.0)
     b = ceiling.fit(x[:300], y[:300], x[1500:], y[1500:], hidden=20, epochs=2, decay=1.0)
     assert not np.array_equal(a[0], b[0])
+    # anneal scales minibatch k of K by 1 - k / K: the first (of one) is untouched, the second (of two) halved
+    a = ceiling.fit(x[:64], y[:64], x[1500:], y[1500:], hidden=20, epochs=1, anneal=False)
+    b = ceiling.fit(x[:64], y[:64], x[1500:], y[1500:], hidden=20, epochs=1, anneal=True)
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    a = ceiling.fit(x[:128], y[:128], x[1500:], y[1500:], hidden=20, epochs=1, anneal=False)
+    b = ceiling.fit(x[:128], y[:128], x[1500:], y[1500:], hidden=20, epochs=1, anneal=True)
+    assert not np.array_equal(a[0], b[0])
 
 
 @pytest.mark.parametrize("name,keys", [

@@ -1,6 +1,6 @@
 """What the 784-H-10 architecture can reach at all: a diagnostic, not the model.
 
-    python tools/ceiling.py --data ../shared/data/mnist --epochs 10 [--signed-input] [--out FILE.json]
+    python tools/ceiling.py --data ../shared/data/mnist --epochs 10 [--signed-input] [--anneal] [--out FILE.json]
 
 Trains a *rate abstraction* of the Balanced SNN with backpropagation (which
 the Balanced SNN itself never uses) under the same structural constraints:
@@ -33,14 +33,16 @@ LOSSES = ("ce", "mse", "hinge")
 
 
 def fit(x_tr, y_tr, x_va, y_va, hidden=100, p_inh=0.3, epochs=10, lr=0.5, signed_input=False,
-        seed=0, on_epoch=None, loss="ce", decay=1.0):
+        seed=0, on_epoch=None, loss="ce", decay=1.0, anneal=False):
     """Minibatch (64) gradient descent of the rate abstraction, with the
     constraints projected back after every step. ``loss`` is ``"ce"`` (softmax
     cross-entropy), ``"mse"`` (the squared error between the outputs and the
     one-hot target: the cost of eq. 10) or ``"hinge"`` (that error only on
     the wrong side of each target, as ``learning.supervision =
     "one_sided"``). The rate of epoch ``e`` (from 0) is ``lr / (1 + decay *
-    e)``. Returns ``(w_in, w_out, validation accuracy per
+    e)``; with ``anneal`` it is also multiplied by ``1 - k / K`` at the
+    ``k``-th of all ``K`` minibatches (from 0), falling linearly towards zero
+    as the Balanced SNN's ``learning.lr_anneal`` does. Returns ``(w_in, w_out, validation accuracy per
     epoch)``."""
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
@@ -55,9 +57,12 @@ def fit(x_tr, y_tr, x_va, y_va, hidden=100, p_inh=0.3, epochs=10, lr=0.5, signed
         return a, np.clip(a - 1.0, 0.0, 1.0)
 
     curve = []
+    n_batches = max(1, len(x_tr) // 64)
+    k, total = 0, epochs * n_batches
     for epoch in range(epochs):
-        rate = lr / (1 + decay * epoch)
-        for i in np.array_split(rng.permutation(len(x_tr)), max(1, len(x_tr) // 64)):
+        for i in np.array_split(rng.permutation(len(x_tr)), n_batches):
+            rate = lr / (1 + decay * epoch) * ((1 - k / total) if anneal else 1.0)
+            k += 1
             a, h = forward(x_tr[i])
             d = h @ v
             if loss == "ce":
@@ -90,6 +95,8 @@ def main(argv=None) -> int:
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--lr", type=float, default=0.5)
     ap.add_argument("--decay", type=float, default=1.0, help="the rate of epoch e is lr / (1 + decay * e)")
+    ap.add_argument("--anneal", action="store_true",
+                    help="also multiply the rate by 1 - k / K at minibatch k of K (linearly towards zero)")
     ap.add_argument("--n-train", type=int, default=50000, help="train on the first N (at most 50,000)")
     ap.add_argument("--signed-input", action="store_true")
     ap.add_argument("--loss", choices=LOSSES, default="ce",
@@ -108,10 +115,11 @@ def main(argv=None) -> int:
     _, _, curve = fit(x_tr, y_tr, x_va, y_va, args.hidden, args.p_inh, args.epochs, args.lr,
                       args.signed_input, args.seed,
                       lambda e, acc: print(f"epoch {e + 1}: validation {acc:.4f}", flush=True), args.loss,
-                      args.decay)
+                      args.decay, args.anneal)
     result = {"command": "python tools/ceiling.py " + " ".join(argv if argv is not None else sys.argv[1:]),
               "hidden": args.hidden, "p_inh": args.p_inh, "signed_input": args.signed_input, "loss": args.loss,
-              "n_train": n, "epochs": args.epochs, "lr": args.lr, "decay": args.decay, "validation": curve, "best": max(curve)}
+              "n_train": n, "epochs": args.epochs, "lr": args.lr, "decay": args.decay,
+              "anneal": args.anneal, "validation": curve, "best": max(curve)}
     print(json.dumps(result))
     if args.out:
         Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
