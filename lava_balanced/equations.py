@@ -392,7 +392,7 @@ LOIHI_STATE_MAX = 1 << (LOIHI_STATE_BITS - 1)   # 2**23
 LOIHI_DS_OFFSET = 1                             # added to du (Loihi's ds_offset)
 LOIHI_DM_OFFSET = 0                             # added to dv (Loihi's dm_offset)
 
-__all__ += ["loihi_decay", "loihi_shift", "loihi_bias", "loihi_dense_accumulate", "integer_matmul", "loihi_current_step",
+__all__ += ["loihi_decay", "loihi_shift", "loihi_bias", "loihi_dense_accumulate", "LoihiDense", "integer_matmul", "loihi_current_step",
             "loihi_membrane_step", "loihi_fire"]
 
 
@@ -440,18 +440,47 @@ def loihi_dense_accumulate(spikes: np.ndarray, weight_mant: np.ndarray, weight_e
     same neurons): each connection's sum is shifted on its own and the
     results add, which differs from shifting the total only for a negative
     ``weight_exp``. Unlike Lava's stock Dense this adds no one-step delay:
-    the caller decides when the activation is delivered."""
-    s, w = np.asarray(spikes), np.asarray(weight_mant)
-    if sign_mode is None:
-        return loihi_shift(integer_matmul(s, w), weight_exp)
+    the caller decides when the activation is delivered.
+
+    For the same weights step after step, :class:`LoihiDense` prepares them
+    once and computes exactly this."""
+    w = _integer_valued("loihi_dense_accumulate: weight_mant", weight_mant)
+    return _dense_apply(_dense_blocks(w, sign_mode), _integer_valued("loihi_dense_accumulate: spikes", spikes),
+                        int(weight_exp))
+
+
+class LoihiDense:
+    """:func:`loihi_dense_accumulate` with its weights prepared once: each
+    sign mode's rows, their float64 copy and their largest magnitude (what
+    :func:`integer_matmul` would recompute on every call). Calling it with
+    the spikes of one step returns ``loihi_dense_accumulate(spikes,
+    weight_mant, weight_exp, sign_mode)``, bit for bit (tests/test_loihi.py).
+    The weights are copied: changing the array afterwards does not change
+    the connection."""
+
+    def __init__(self, weight_mant: np.ndarray, weight_exp: int, sign_mode: Optional[np.ndarray] = None):
+        w = np.array(_integer_valued("LoihiDense: weight_mant", weight_mant), dtype=np.int64)  # a copy
+        self.weight_exp = int(weight_exp)
+        self._blocks = _dense_blocks(w, sign_mode)
+
+    def __call__(self, spikes: np.ndarray) -> np.ndarray:
+        return _dense_apply(self._blocks, _integer_valued("LoihiDense: spikes", spikes), self.weight_exp)
+
+
+def _dense_blocks(w: np.ndarray, sign_mode):
+    """``(rows, _IntegerMatrix)`` per sign mode (``rows`` None: all of them)."""
+    modes = np.unique(np.asarray(sign_mode)) if sign_mode is not None else ()
+    if len(modes) <= 1:
+        return [(None, _IntegerMatrix(w))]
     sign_mode = np.asarray(sign_mode)
-    modes = np.unique(sign_mode)
-    if len(modes) == 1:
-        return loihi_shift(integer_matmul(s, w), weight_exp)
+    return [(sign_mode == m, _IntegerMatrix(w[sign_mode == m])) for m in modes]
+
+
+def _dense_apply(blocks, s: np.ndarray, weight_exp: int) -> np.ndarray:
+    """Each block's integer sum shifted on its own, added."""
     out = 0
-    for m in modes:
-        rows = sign_mode == m
-        out = out + loihi_shift(integer_matmul(s[..., rows], w[rows]), weight_exp)
+    for rows, block in blocks:
+        out = out + loihi_shift(block.left_multiply(s if rows is None else s[..., rows]), weight_exp)
     return out
 
 
@@ -465,14 +494,31 @@ def integer_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     whatever the order of summation, so the product is computed in float64
     and converted back; otherwise in int64. Either way the result equals
     the int64 product (tests/test_loihi.py)."""
-    a, b = np.asarray(a), np.asarray(b)
-    for name, x in (("a", a), ("b", b)):
-        if x.dtype.kind not in "biuf" or (x.dtype.kind == "f" and not np.all(np.isfinite(x) & (x == np.rint(x)))):
-            raise ValueError(f"integer_matmul: {name} must hold integer values, got dtype {x.dtype}")
-    n = a.shape[-1] if a.ndim else 1
-    if a.size and b.size and float(np.abs(a).max()) * float(np.abs(b).max()) * n < 2.0 ** 53:
-        return (a.astype(np.float64, copy=False) @ b.astype(np.float64, copy=False)).astype(np.int64)
-    return a.astype(np.int64) @ b.astype(np.int64)
+    return _IntegerMatrix(_integer_valued("integer_matmul: b", b)).left_multiply(
+        _integer_valued("integer_matmul: a", a))
+
+
+def _integer_valued(name: str, x) -> np.ndarray:
+    x = np.asarray(x)
+    if x.dtype.kind not in "biuf" or (x.dtype.kind == "f" and not np.all(np.isfinite(x) & (x == np.rint(x)))):
+        raise ValueError(f"{name} must hold integer values, got dtype {x.dtype}")
+    return x
+
+
+class _IntegerMatrix:
+    """The right operand of :func:`integer_matmul`, converted once: its
+    int64 and float64 copies and its largest magnitude."""
+
+    def __init__(self, b: np.ndarray):
+        self.int64 = np.asarray(b, dtype=np.int64)
+        self.float64 = self.int64.astype(np.float64)
+        self.max_abs = float(np.abs(self.int64).max()) if self.int64.size else 0.0
+
+    def left_multiply(self, a: np.ndarray) -> np.ndarray:
+        n = a.shape[-1] if a.ndim else 1
+        if a.size and self.int64.size and float(np.abs(a).max()) * self.max_abs * n < 2.0 ** 53:
+            return (a.astype(np.float64, copy=False) @ self.float64).astype(np.int64)
+        return a.astype(np.int64) @ self.int64
 
 
 def loihi_current_step(u: np.ndarray, a_in: np.ndarray, du) -> np.ndarray:

@@ -63,6 +63,31 @@ def test_dense_accumulate_shift_and_sign_groups():
     assert eq.loihi_dense_accumulate(np.array([[0, 1, 1]]), w, -1).tolist() == [[1]]
 
 
+def test_prepared_dense_is_the_accumulation_step_after_step():
+    """eq.LoihiDense (the fixed_pt BatchDense's prepared weights) gives the
+    hand-computed sums above and, step after step, each sign mode's int64
+    product shifted on its own; it keeps its own copy of the weights."""
+    w = np.array([[3], [5], [-3]])
+    modes = np.array([SIGN_EXCITATORY, SIGN_EXCITATORY, SIGN_INHIBITORY])
+    dense = eq.LoihiDense(w, -1, modes)
+    w[0, 0] = 100  # not seen by the prepared connection
+    assert dense(np.array([[1, 1, 1]])).tolist() == [[2]]
+    assert dense(np.array([[0, 1, 1]])).tolist() == [[2 - 2]]
+    assert eq.LoihiDense(np.array([[3], [5], [-3]]), -1)(np.array([[0, 1, 1]])).tolist() == [[1]]
+    rng = np.random.default_rng(4)
+    w = rng.integers(-255, 256, (50, 30))
+    modes = np.where(np.arange(50) < 15, SIGN_INHIBITORY, SIGN_EXCITATORY)
+    for exp in (-3, 0, 2):
+        dense = eq.LoihiDense(w, exp, modes)
+        for _ in range(3):
+            s = (rng.random((4, 50)) < 0.3).astype(np.int8)
+            exact = sum(eq.loihi_shift(s[:, modes == m].astype(np.int64) @ w[modes == m], exp)
+                        for m in (SIGN_INHIBITORY, SIGN_EXCITATORY))
+            assert np.array_equal(dense(s), exact)
+    with pytest.raises(ValueError, match="weight_mant must hold integer values"):
+        eq.LoihiDense(np.array([[0.5]]), 0)
+
+
 def test_integer_matmul_equals_the_int64_product():
     rng = np.random.default_rng(3)
     spikes = rng.integers(-128, 128, (5, 7, 300)).astype(np.int8)  # graded, negative, batched

@@ -1,7 +1,8 @@
 """CPU models of :class:`BatchDense`: ``floating_pt`` and ``floating_pt_async``
 (float weights), ``fixed_pt`` and ``fixed_pt_async`` (Loihi's integer weight
 mantissas with a shared exponent, :func:`lava_balanced.equations.
-loihi_dense_accumulate`)."""
+loihi_dense_accumulate`, prepared once as :class:`lava_balanced.equations.
+LoihiDense`)."""
 
 import numpy as np
 from lava.magma.core.model.py.ports import PyInPort, PyOutPort
@@ -43,12 +44,12 @@ class _BatchDenseFixedStep(StepMixin):
     def _setup(self):
         if np.any(self.bias != 0):
             raise ValueError("the fixed_pt BatchDense has no bias: put it in the neuron (bias_mant, bias_exp)")
-        self._w = self.weights.astype(np.int64)
-        self._exp = int(self.proc_params.get("weight_exp", 0))
-        self._modes = self.proc_params.get("sign_mode", None)
+        # the weights are constant while the process runs: prepared once (eq.LoihiDense)
+        self._dense = eq.LoihiDense(self.weights, int(self.proc_params.get("weight_exp", 0)),
+                                    self.proc_params.get("sign_mode", None))
 
     def _step(self):
-        a = eq.loihi_dense_accumulate(self.s_in.recv(), self._w, self._exp, self._modes)
+        a = self._dense(self.s_in.recv())
         self.a_out.send(a.astype(np.int32))
 
 
