@@ -28,19 +28,19 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lava_balanced import kernels as K  # noqa: E402
 from lava_balanced.config import Config  # noqa: E402
 from lava_balanced.data import load_bundled, load_mnist  # noqa: E402
 from lava_balanced.lava_models import TAG_ASYNC, TAG_SYNC  # noqa: E402
 from lava_balanced.model import init_weights  # noqa: E402
 from lava_balanced.reference import run_reference  # noqa: E402
 from lava_balanced.runner import run_isolated  # noqa: E402
+from lava_balanced.training import _schedule  # noqa: E402  the training's own schedule
 
 
 def _lava_job(weights, cfg, images, labels, batch, n_batches, tag, report):
     from lava_balanced.network import BalancedNetwork
 
-    sched = K.Schedule(len(images), batch, cfg.encoding.t_free, cfg.encoding.t_nudge, True)
+    sched = _schedule(cfg, len(images), True, batch_size=batch)
     net = BalancedNetwork(weights, cfg, images, labels, sched)
     try:
         t0 = time.perf_counter()
@@ -54,9 +54,8 @@ def _lava_job(weights, cfg, images, labels, batch, n_batches, tag, report):
 
 
 def _reference(weights, cfg, images, labels, batch, n_batches):
-    sched = K.Schedule(len(images), batch, cfg.encoding.t_free, cfg.encoding.t_nudge, True, start_batch=1)
-    run_reference(weights, cfg, images, labels, K.Schedule(len(images), batch, cfg.encoding.t_free,
-                                                             cfg.encoding.t_nudge, True), 1)  # warm-up
+    sched = _schedule(cfg, len(images), True, start_batch=1, batch_size=batch)
+    run_reference(weights, cfg, images, labels, _schedule(cfg, len(images), True, batch_size=batch), 1)  # warm-up
     t0 = time.perf_counter()
     run_reference(weights, cfg, images, labels, sched, n_batches)
     return {"seconds": time.perf_counter() - t0}
