@@ -156,7 +156,8 @@ def cmd_experiment(args) -> int:
     cfg = _build_config(args)
     command = args.command_line or "lava-balanced " + " ".join(args.argv)
     res = run_experiment(args.name, cfg, out=args.out, quick=args.quick, data=_data_arg(args.data),
-                         backend=args.backend, progress=None if args.quiet else print, command=command)
+                         backend=args.backend, progress=None if args.quiet else print, command=command,
+                         eval_every=args.eval_every)
     print(",".join(res["header"]))
     for row in res["rows"]:
         print(",".join(str(v) for v in row))
@@ -305,6 +306,8 @@ def make_parser() -> argparse.ArgumentParser:
                  "--checkpoint-every"):
         x.add_argument(flag, type=int)
     x.add_argument("--p-inh", type=float)
+    x.add_argument("--eval-every", type=int, metavar="BATCHES",
+                   help="mp_curve only: batches between test points (default 50; 1 with --quick)")
     x.add_argument("--command-line", help=argparse.SUPPRESS)
     _common(x)
     x.set_defaults(func=cmd_experiment, backend="reference")

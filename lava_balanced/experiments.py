@@ -309,7 +309,8 @@ def _plot_mp_curve(out: Path, curves: Dict[str, list], final: Dict[str, dict], n
 
 
 def mp_curve_experiment(cfg: Config, out: Path, quick: bool = False, data=None, backend: str = "reference",
-                        progress: Optional[Callable[[str], None]] = None, **_) -> Dict:
+                        progress: Optional[Callable[[str], None]] = None, eval_every: Optional[int] = None,
+                        **_) -> Dict:
     """Fig. 3: MP balance only, 100 hidden: training and test accuracy
     against the iteration (batches of ``batch_size`` images).
 
@@ -317,8 +318,9 @@ def mp_curve_experiment(cfg: Config, out: Path, quick: bool = False, data=None, 
     full model are trained for the configuration's epochs on the numpy
     reference path; every ``every`` batches the on-line accuracy of the free
     phases (over those batches and since the start) and the accuracy on the
-    first ``n_eval`` test images are recorded; at the end the whole test set
-    is classified. The curve needs the weights in the middle of training, so
+    first ``n_eval`` test images are recorded (``eval_every`` sets ``every``:
+    50 batches by default, 1 in the quick mode; a longer run can take fewer
+    points); at the end the whole test set is classified. The curve needs the weights in the middle of training, so
     it always runs on the reference path (which ends with the Lava network's
     weights, bit for bit)."""
     from .training import evaluate
@@ -330,6 +332,10 @@ def mp_curve_experiment(cfg: Config, out: Path, quick: bool = False, data=None, 
         every, n_eval = 1, 50
     else:
         every, n_eval = 50, 2000
+    if eval_every is not None:
+        if int(eval_every) < 1:
+            raise ValueError(f"eval_every must be a positive number of batches, got {eval_every!r}")
+        every = int(eval_every)
     t = cfg.training
     ds = ds.subset(t.n_train or None, t.n_test or None)
     n_eval = min(n_eval, len(ds.test_images))
@@ -434,15 +440,22 @@ EXPERIMENTS = {"mp_curve": mp_curve_experiment, "stp": stp_experiment, "inhibito
 
 
 def run_experiment(name: str, cfg: Optional[Config] = None, out="docs/results", quick: bool = False,
-                   data=None, backend: str = "reference", progress=None, command: str = "") -> Dict:
+                   data=None, backend: str = "reference", progress=None, command: str = "",
+                   eval_every: Optional[int] = None) -> Dict:
     """Run experiment ``name`` (see :data:`EXPERIMENTS`) and write its files;
-    ``command`` (the command line that ran it) is recorded in the JSON."""
+    ``command`` (the command line that ran it) is recorded in the JSON.
+    ``eval_every`` (batches between test points) applies to ``mp_curve`` only."""
     if name not in EXPERIMENTS:
         raise ValueError(f"unknown experiment {name!r}; available: {', '.join(sorted(EXPERIMENTS))}")
+    extra = {}
+    if eval_every is not None:
+        if name != "mp_curve":
+            raise ValueError(f"eval_every applies to the mp_curve experiment only, not {name!r}")
+        extra["eval_every"] = eval_every
     t0 = time.time()
     out = Path(out)
     result = EXPERIMENTS[name](cfg or Config(), out, quick=quick, data=data, backend=backend,
-                               progress=progress)
+                               progress=progress, **extra)
     result["seconds"] = time.time() - t0
     meta_path = out / f"{name}.json"
     meta = json.loads(meta_path.read_text())

@@ -98,3 +98,22 @@ def test_mp_curve_experiment_quick(tmp_path, capsys):
     mp = meta["final"]["MP only"]
     assert mp["test_accuracy_full"] == round(res.test.accuracy, 4) and mp["n_test_full"] == 100
     assert mp["train_accuracy_online_last_epoch"] == round(res.train_accuracy, 4)
+
+
+def test_mp_curve_eval_every_sets_the_test_points(tmp_path):
+    assert main(["experiment", "mp_curve", "--out", str(tmp_path), "--quick", "--data", "bundled",
+                 "--quiet", "--eval-every", "3"]) == 0
+    rows = list(csv.DictReader(open(tmp_path / "mp_curve.csv")))
+    for variant in ("MP only", "MP + FF + STP + 30% inh."):
+        # 4 batches in the quick mode: points after 3 and at the end (the last chunk is shorter)
+        assert [int(r["batch"]) for r in rows if r["variant"] == variant] == [0, 3, 4]
+    assert json.loads((tmp_path / "mp_curve.json").read_text())["eval_every_batches"] == 3
+
+
+def test_eval_every_is_refused_where_it_means_nothing(tmp_path):
+    from lava_balanced.experiments import run_experiment
+
+    with pytest.raises(ValueError, match="mp_curve experiment only"):
+        run_experiment("stp", out=tmp_path, quick=True, eval_every=5)
+    with pytest.raises(ValueError, match="positive number of batches"):
+        run_experiment("mp_curve", out=tmp_path, quick=True, data="bundled", eval_every=0)
