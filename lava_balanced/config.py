@@ -159,6 +159,11 @@ class LearningConfig:
     #: presynaptic factor of eq. 12 at the hidden -> output synapses: "nudged"
     #: (eq. 12 as written) or "free" (the free phase's in both terms)
     output_pre: str = "nudged"
+    #: the states t and t+1 of eq. 12: "positive" (the free phase and the
+    #: nudged phase) or "symmetric" (a phase nudged against the teacher and
+    #: one nudged towards it, the free phase kept for the prediction and the
+    #: softmax error; a cycle of t_free + 2 t_nudge steps; see docs/model.md)
+    nudging: str = "positive"
 
     def validate(self):
         _nonneg(self, "eta_mp", "eta_c", "eta_stdp", "eta0", "lr_hidden_scale", "lr_decay_batches")
@@ -171,6 +176,8 @@ class LearningConfig:
         _positive(self, "softmax_scale")
         if not (0 < self.softmax_cut <= 1):
             raise ConfigError(f"LearningConfig.softmax_cut must lie in (0, 1], got {self.softmax_cut}")
+        if self.nudging not in ("positive", "symmetric"):
+            raise ConfigError(f"LearningConfig.nudging must be 'positive' or 'symmetric', got {self.nudging!r}")
         if self.output_pre not in ("nudged", "free"):
             raise ConfigError(f"LearningConfig.output_pre must be 'nudged' or 'free', got {self.output_pre!r}")
         if int(self.feedback_delay) != self.feedback_delay or self.feedback_delay < 1:

@@ -38,6 +38,7 @@ __all__ = [
     "softmax_error",
     "lif_fire",
     "consolidation_dw",
+    "symmetric_consolidation_dw",
     "ei_bounded_update",
     "neuron_sign_mask",
     "dense_drive",
@@ -275,6 +276,31 @@ def consolidation_dw(pre_nudged: np.ndarray, post_nudged: np.ndarray,
     if free_pre:
         return pre_free.T @ (post_nudged - post_free) / b
     return (pre_nudged.T @ post_nudged - pre_free.T @ post_free) / b
+
+
+def symmetric_consolidation_dw(pre_plus: np.ndarray, post_plus: np.ndarray, pre_minus: np.ndarray,
+                               post_minus: np.ndarray, pre_free: np.ndarray,
+                               free_pre: bool = False) -> np.ndarray:
+    """Eq. 12 with symmetric nudging (``learning.nudging = "symmetric"``, a
+    documented reading of the paper's open "t" and "t+1"): state ``t`` is the
+    phase nudged *against* the teacher (output error and top-down term of eq.
+    5 negated), ``t + 1`` the phase nudged towards it, and the difference is
+    halved so that for small nudges the step equals :func:`consolidation_dw`'s:
+
+    ``dw_ji = (V_j^+ V_i^+ - V_j^- V_i^-) / 2``, averaged over the batch.
+
+    The one-sided difference (nudged minus free) estimates the derivative of
+    the activities with respect to the nudge with an error of first order in
+    the nudge strength; the central difference's error is of second order
+    (as in equilibrium propagation's symmetric estimate, Laborieux et al.
+    2021). ``free_pre`` holds the presynaptic factor at the free phase's
+    value ``pre_free`` in both terms, as in :func:`consolidation_dw`:
+    ``dw_ji = V_j^free (V_i^+ - V_i^-) / 2``. Returns ``(n_pre, n_post)``.
+    """
+    b = pre_free.shape[0]
+    if free_pre:
+        return pre_free.T @ (post_plus - post_minus) / (2 * b)
+    return (pre_plus.T @ post_plus - pre_minus.T @ post_minus) / (2 * b)
 
 
 def ei_bounded_update(w: np.ndarray, dw: np.ndarray, sign: np.ndarray, eta0: float,

@@ -10,14 +10,18 @@ without Lava. Both therefore compute the same thing, step for step.
 The presentation schedule is shared too (:class:`Schedule`): each batch of
 samples is shown for one *cycle* of ``t_free`` steps (free phase: input only)
 followed, when learning, by ``t_nudge`` steps (nudged phase: input plus the
-teacher, eq. 11, and MP balance, eq. 5). All dynamic state is reset to rest at
-the start of each phase; weights change once per cycle, at its last step
-(eq. 12 then eq. 6).
+teacher, eq. 11, and MP balance, eq. 5). With symmetric nudging
+(``learning.nudging = "symmetric"``) a second nudged phase of ``t_nudge``
+steps follows, nudged the other way (the output error and with it the
+top-down term of eq. 5 negated); eq. 12 then contrasts the two nudged phases.
+All dynamic state is reset to rest at the start of each phase; weights change
+once per cycle, at its last step (eq. 12 then eq. 6).
 
 The top-down term of MP balance travels from the output layer back to the
 hidden layer with a delay of ``feedback_delay`` steps (>= 1): the hidden
-layer at step ``k`` applies the output error of step ``k - feedback_delay``
-(zero before the nudged phase began). A delay of 2 lets the Lava processes of
+layer at step ``k`` of a phase applies the output error of step ``k -
+feedback_delay`` of the same phase (zero before the phase began:
+:meth:`Schedule.top_down_sent` says which steps' top-down terms reach their own phase). A delay of 2 lets the Lava processes of
 the loop hidden -> output -> hidden work on two steps at once.
 """
 
@@ -31,9 +35,10 @@ import numpy as np
 from . import equations as eq
 
 __all__ = ["Schedule", "LIFParams", "SynapseParams", "lif_step", "synapse_forward",
-           "synapse_learn", "encoder_uniforms", "encode", "teacher_spikes", "readout_predict"]
+           "synapse_learn", "encoder_uniforms", "encode", "teacher_spikes", "cycle_teacher", "readout_predict"]
 
-FREE, NUDGED = 0, 1
+FREE, NUDGED, NUDGED_NEG = 0, 1, 2  #: the phases of a cycle (NUDGED_NEG with symmetric nudging only)
+NUDGINGS = ("positive", "symmetric")  #: ``learning.nudging``
 TRACES = ("rate", "potential")  #: the two phase traces a LIF layer reports, in this order
 
 
@@ -47,6 +52,9 @@ class Schedule:
     by repeating its final sample (padded rows are masked out of the readout).
     Global batch ``g`` covers epoch ``g // batches_per_epoch``. A network
     built with ``start_batch = g`` begins at global batch ``g`` (resume).
+
+    With ``symmetric`` (training only) the cycle is free phase, positively
+    nudged phase, negatively nudged phase (``t_free + 2 t_nudge`` steps).
     """
 
     n_samples: int
@@ -57,10 +65,16 @@ class Schedule:
     seed: int = 0
     start_batch: int = 0
     replay_input: bool = True
+    symmetric: bool = False
+
+    @property
+    def n_nudged(self) -> int:
+        """Nudged phases per cycle: 0 (evaluation), 1, or 2 (symmetric)."""
+        return (2 if self.symmetric else 1) if self.learning else 0
 
     @property
     def cycle(self) -> int:
-        return self.t_free + (self.t_nudge if self.learning else 0)
+        return self.t_free + self.n_nudged * self.t_nudge
 
     @property
     def batches_per_epoch(self) -> int:
@@ -77,7 +91,47 @@ class Schedule:
         return global_batch // self.batches_per_epoch
 
     def phase(self, tau: int) -> int:
-        return FREE if tau < self.t_free else NUDGED
+        """FREE, NUDGED, or (symmetric) NUDGED_NEG at step ``tau`` of a cycle."""
+        if tau < self.t_free:
+            return FREE
+        return NUDGED if tau < self.t_free + self.t_nudge else NUDGED_NEG
+
+    def step_in_phase(self, tau: int) -> int:
+        """Steps since the start of the phase that step ``tau`` belongs to."""
+        return tau if tau < self.t_free else (tau - self.t_free) % self.t_nudge
+
+    def phase_start(self, tau: int) -> bool:
+        return self.step_in_phase(tau) == 0
+
+    def phase_end(self, tau: int) -> bool:
+        return self.step_in_phase(tau) == self.phase_length(tau) - 1
+
+    def phase_length(self, tau: int) -> int:
+        return self.t_free if tau < self.t_free else self.t_nudge
+
+    @staticmethod
+    def nudge_sign(phase: int) -> float:
+        """The sign of the supervision in ``phase``: +1 nudged, -1 nudged the
+        other way (NUDGED_NEG); the free phase has none (0)."""
+        return {FREE: 0.0, NUDGED: 1.0, NUDGED_NEG: -1.0}[phase]
+
+    @property
+    def n_draw(self) -> int:
+        """Steps of encoder draws per cycle: the free phase's, replayed in the
+        nudged phases (``replay_input``), or the whole cycle's."""
+        return self.t_free if self.replay_input else self.cycle
+
+    def input_step(self, tau: int) -> int:
+        """Which of the cycle's :attr:`n_draw` encoder draws step ``tau`` uses:
+        a nudged phase replays the free phase's from its start."""
+        return self.step_in_phase(tau) % self.t_free if self.replay_input else tau
+
+    def top_down_sent(self, tau: int, delay: int) -> bool:
+        """Whether the top-down term sent at step ``tau`` (the output error of
+        step ``tau - 1``) reaches the hidden layer, ``delay - 1`` steps later,
+        within the same phase. Terms that would arrive in the next phase are
+        sent as zeros: a phase starts without the previous one's errors."""
+        return self.step_in_phase(tau) + delay - 1 < self.phase_length(tau)
 
     def indices(self, global_batch: int) -> Tuple[np.ndarray, np.ndarray]:
         """Sample indices of a batch and the mask of real (unpadded) rows."""
@@ -194,9 +248,21 @@ def teacher_spikes(seed: int, epoch: int, indices: np.ndarray, labels: np.ndarra
     return out
 
 
+def cycle_teacher(sched: Schedule, global_batch: int, indices: np.ndarray, labels: np.ndarray,
+                  n_out: int, rate: float) -> np.ndarray:
+    """The teacher spikes of one cycle of ``sched``, ``(cycle, batch, n_out)``
+    (:func:`teacher_spikes`); a negatively nudged phase (symmetric nudging)
+    replays the positively nudged phase's spikes."""
+    steps = sched.t_free + (sched.t_nudge if sched.learning else 0)
+    out = teacher_spikes(sched.seed, sched.epoch(global_batch), indices, labels, steps, n_out, rate)
+    if sched.symmetric and sched.learning:
+        out = np.concatenate((out, out[sched.t_free:]))
+    return out
+
+
 def lif_step(v: np.ndarray, ref: np.ndarray, i_syn: np.ndarray, g_inh: np.ndarray,
              top_down: Optional[np.ndarray], teacher: Optional[np.ndarray], nudged: bool,
-             p: LIFParams, free_v: Optional[np.ndarray] = None):
+             p: LIFParams, free_v: Optional[np.ndarray] = None, nudge_sign: float = 1.0):
     """One step of a balanced LIF layer.
 
     1. eq. 1: leaky conductance integration of the synaptic drive;
@@ -204,7 +270,10 @@ def lif_step(v: np.ndarray, ref: np.ndarray, i_syn: np.ndarray, g_inh: np.ndarra
        ``p.eta_mp > 0``, and supervision (eq. 10-11) towards ``teacher`` when
        ``p.eta_c > 0`` (with ``p.supervision = "softmax"`` the error is
        :func:`equations.softmax_error` of ``free_v``, the layer's mean
-       potentials over the free phase);
+       potentials over the free phase); ``nudge_sign = -1`` (the second
+       nudged phase of symmetric nudging) negates the error, so the potential
+       is nudged away from the target and the returned error (the top-down
+       term's source) is negated with it;
     3. threshold, reset, refractoriness (not when ``p.fires`` is False: the
        layer is then a leaky integrator and never spikes).
 
@@ -227,6 +296,8 @@ def lif_step(v: np.ndarray, ref: np.ndarray, i_syn: np.ndarray, g_inh: np.ndarra
             else:
                 error = eq.supervision_error(v, teacher, v_leak=p.v_leak, v_th=p.v_th,
                                              one_sided=p.supervision == "one_sided")
+            if nudge_sign != 1.0:
+                error = nudge_sign * error
             v = v + eq.supervision_nudge(error, p.eta_c, p.v_scale)
     if not p.fires:
         return v, ref, np.zeros(v.shape, dtype=np.int8), error
@@ -261,6 +332,16 @@ def synapse_learn(w: np.ndarray, sign: np.ndarray, pre_free: np.ndarray, post_fr
     """End of a training cycle: consolidation (eq. 12) of the phase-averaged
     activities into the weights, bounded by the E-I rule (eq. 6)."""
     dw = eq.consolidation_dw(pre_nudged, post_nudged, pre_free, post_free, p.free_pre)
+    return eq.ei_bounded_update(w, dw, sign[:, None], p.rate_at(global_batch), p.eta1)
+
+
+def synapse_learn_symmetric(w: np.ndarray, sign: np.ndarray, pre_free: np.ndarray,
+                            pre_plus: np.ndarray, post_plus: np.ndarray, pre_minus: np.ndarray,
+                            post_minus: np.ndarray, p: SynapseParams, global_batch: int = 0) -> np.ndarray:
+    """End of a symmetrically nudged cycle: eq. 12 with t and t+1 the
+    negatively and positively nudged phases
+    (:func:`equations.symmetric_consolidation_dw`), bounded by eq. 6."""
+    dw = eq.symmetric_consolidation_dw(pre_plus, post_plus, pre_minus, post_minus, pre_free, p.free_pre)
     return eq.ei_bounded_update(w, dw, sign[:, None], p.rate_at(global_batch), p.eta1)
 
 

@@ -114,19 +114,19 @@ def run_reference(weights: Weights, cfg: Config, images: np.ndarray, labels: np.
     # reset synapse state, so its input drive is the free phase's, step for
     # step: keep it instead of recomputing the largest product of the step.
     reuse_drive = reuse_input_drive and sched.replay_input and sched.t_nudge <= sched.t_free
+    delay = syn_out.feedback_delay
     for g in range(sched.start_batch, sched.start_batch + n_batches):
         idx, valid = sched.indices(g)
         x, y = x_all[idx], labels[idx].astype(np.int64)
-        n_draw = sched.t_free if sched.replay_input else sched.cycle
-        uni = K.encoder_uniforms(sched.seed, sched.epoch(g), idx, n_draw, n_in)
-        teach = K.teacher_spikes(sched.seed, sched.epoch(g), idx, y, sched.cycle, O, enc.teacher)
+        uni = K.encoder_uniforms(sched.seed, sched.epoch(g), idx, sched.n_draw, n_in)
+        teach = K.cycle_teacher(sched, g, idx, y, O, enc.teacher)
         acc, free_drive = {}, []
         split_in, split_out = eq.split_ei(w.w_in, w.input_sign), eq.split_ei(w.w_out, w.hidden_sign)
         for tau in range(sched.cycle):
             phase = sched.phase(tau)
             if tau == sched.t_free:  # the free phase's mean output potentials (supervision = "softmax")
                 free_v = vsum / sched.t_free
-            if tau == 0 or tau == sched.t_free:  # reset to rest at each phase start
+            if sched.phase_start(tau):  # reset to rest at each phase start
                 vh, rh = np.full((B, H), hid.v_leak), np.zeros((B, H))
                 vo, ro = np.full((B, O), out.v_leak), np.zeros((B, O))
                 de1, di1, de2, di2 = (np.zeros((B, H)), np.zeros((B, H)), np.zeros((B, O)), np.zeros((B, O)))
@@ -134,19 +134,20 @@ def run_reference(weights: Weights, cfg: Config, images: np.ndarray, labels: np.
                 td = np.zeros((B, H))
                 a_in, a_h, a_o = np.zeros((B, n_in)), np.zeros((B, H)), np.zeros((B, O))
                 vsum, vhsum = np.zeros((B, O)), np.zeros((B, H))
-            s_in = K.encode(uni[tau % n_draw], x, enc.max_rate)
-            nudged = phase == K.NUDGED
+            s_in = K.encode(uni[sched.input_step(tau)], x, enc.max_rate)
+            nudged = phase != K.FREE
+            sign = sched.nudge_sign(phase)
             if nudged and reuse_drive:
-                de1, di1, u1, x1 = free_drive[tau - sched.t_free]
+                de1, di1, u1, x1 = free_drive[sched.step_in_phase(tau)]
             else:
                 de1, di1, u1, x1 = K.synapse_forward(split_in, de1, di1, u1, x1, s_in, syn_in)
                 if reuse_drive:
                     free_drive.append((de1, di1, u1, x1))
-            td_channel.append(td)
+            td_channel.append(td if sched.top_down_sent(tau, delay) else np.zeros_like(td))
             vh, rh, s_h, _ = K.lif_step(vh, rh, de1, di1, td_channel.pop(0), None, nudged, hid)
             de2, di2, u2, x2 = K.synapse_forward(split_out, de2, di2, u2, x2, s_h, syn_out)
             vo, ro, s_o, err = K.lif_step(vo, ro, de2, di2, None, teach[tau], nudged, out,
-                                          free_v if nudged else None)
+                                          free_v if nudged else None, sign)
             td = err @ w.w_out.T
             a_in += s_in
             a_h += s_h
@@ -161,12 +162,18 @@ def run_reference(weights: Weights, cfg: Config, images: np.ndarray, labels: np.
                 stats.add(y, pred, valid)
                 if predictions is not None:
                     predictions[idx[valid]] = pred[valid]
-            if tau == sched.t_free - 1 or tau == sched.cycle - 1:
-                length = sched.t_free if phase == K.FREE else sched.t_nudge
+            if sched.phase_end(tau):
+                length = sched.phase_length(tau)
                 trace_h = (a_h / length, vhsum / length)
                 trace_o = (a_o / length, vsum / length)
                 acc[phase] = (a_in / length, trace_h[0], trace_h[syn_in.post_trace], trace_o[syn_out.post_trace])
-        if sched.learning:
+        if sched.learning and sched.symmetric:
+            (pf, hf, _, _), (pp, hp, hp_post, op), (pm, hm, hm_post, om) = (
+                acc[K.FREE], acc[K.NUDGED], acc[K.NUDGED_NEG])
+            new_in = K.synapse_learn_symmetric(w.w_in, w.input_sign, pf, pp, hp_post, pm, hm_post, syn_in, g)
+            new_out = K.synapse_learn_symmetric(w.w_out, w.hidden_sign, hf, hp, op, hm, om, syn_out, g)
+            w.w_in, w.w_out = new_in, new_out
+        elif sched.learning:
             (pf, hf, hf_post, of), (pn, hn, hn_post, on) = acc[K.FREE], acc[K.NUDGED]
             new_in = K.synapse_learn(w.w_in, w.input_sign, pf, hf_post, pn, hn_post, syn_in, g)
             new_out = K.synapse_learn(w.w_out, w.hidden_sign, hf, of, hn, on, syn_out, g)

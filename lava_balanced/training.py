@@ -63,7 +63,8 @@ def _schedule(cfg: Config, n: int, learning: bool, start_batch: int = 0, batch_s
     e = cfg.encoding
     return K.Schedule(n_samples=n, batch_size=batch_size or cfg.training.batch_size, t_free=int(e.t_free),
                       t_nudge=int(e.t_nudge), learning=learning, seed=cfg.training.seed,
-                      start_batch=start_batch, replay_input=e.replay_input)
+                      start_batch=start_batch, replay_input=e.replay_input,
+                      symmetric=learning and cfg.learning.nudging == "symmetric")
 
 
 def _default_timeout(steps: int, batch: int, n_hidden: int, reads: int) -> float:

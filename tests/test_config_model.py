@@ -20,6 +20,7 @@ from lava_balanced.model import DaleViolation, Weights, init_weights, load_model
     ("learning.supervision", "hinge", "supervision must be one of"),
     ("learning.softmax_cut", 1.5, r"softmax_cut must lie in \(0, 1\]"),
     ("learning.output_pre", "both", "output_pre must be 'nudged' or 'free'"),
+    ("learning.nudging", "negative", "nudging must be 'positive' or 'symmetric'"),
 ])
 def test_bad_values_are_refused(key, value, match):
     with pytest.raises(ConfigError, match=match):

@@ -1,6 +1,7 @@
 """The equations against hand-computed values (docs/model.md numbers them)."""
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -193,6 +194,74 @@ def test_consolidation_with_the_free_presynaptic_factor():
     # with the same presynaptic activity in both phases the two forms agree (the replayed input layer)
     np.testing.assert_allclose(eq.consolidation_dw(pre_f, post_n, pre_f, post_f, free_pre=True),
                                eq.consolidation_dw(pre_f, post_n, pre_f, post_f))
+
+
+def test_symmetric_consolidation_by_hand():
+    """Two samples; pre (1, 0) and (1, 1) in the plus phase, (1, 0) and (0, 1)
+    in the minus phase, free (1, 1) and (0, 0); post 1 and 0.5 (plus), 0.5 and
+    0 (minus). Eq. 12 between the two nudged phases, halved, batch mean:
+    pre_plus^T post_plus = (1 * 1 + 1 * 0.5, 0 * 1 + 1 * 0.5) = (1.5, 0.5),
+    pre_minus^T post_minus = (1 * 0.5 + 0 * 0, 0 * 0.5 + 1 * 0) = (0.5, 0),
+    dw = ((1.5, 0.5) - (0.5, 0)) / (2 * 2) = (0.25, 0.125). With the free
+    presynaptic factor: (1, 1)^T (0.5) + (0, 0)^T (0.5) = (0.5, 0.5), / 4."""
+    pre_p, pre_m, pre_f = np.array([[1.0, 0.0], [1.0, 1.0]]), np.array([[1.0, 0.0], [0.0, 1.0]]), \
+        np.array([[1.0, 1.0], [0.0, 0.0]])
+    post_p, post_m = np.array([[1.0], [0.5]]), np.array([[0.5], [0.0]])
+    np.testing.assert_allclose(eq.symmetric_consolidation_dw(pre_p, post_p, pre_m, post_m, pre_f),
+                               [[0.25], [0.125]])
+    np.testing.assert_allclose(eq.symmetric_consolidation_dw(pre_p, post_p, pre_m, post_m, pre_f, free_pre=True),
+                               [[0.125], [0.125]])
+    # a nudge that moves the activities by +d and -d gives the step that
+    # moving them by +d against the free phase gives
+    pre, post0, d = np.array([[0.3, 0.7]]), np.array([[0.4]]), np.array([[0.05]])
+    np.testing.assert_allclose(eq.symmetric_consolidation_dw(pre, post0 + d, pre, post0 - d, pre),
+                               eq.consolidation_dw(pre, post0 + d, pre, post0), rtol=1e-12)
+
+
+def test_negative_nudge_negates_the_error_and_its_step():
+    """The second nudged phase of symmetric nudging: the same supervision
+    (eq. 11) with the error's sign flipped. A non-firing output at rest
+    (-65 mV, threshold -50 mV) under a teacher spike has the squared error
+    1 - 0 = 1; eta_c 0.1 moves it by +-0.1 * 15 mV = +-1.5 mV."""
+    p = K.LIFParams(dt=1.0, tau_m=1e9, v_leak=-65.0, v_th=-50.0, v_reset=-65.0, v_exc=0.0, v_inh=-80.0,
+                    g_exc=1.0, t_ref=0, eta_c=0.1, fires=False)
+    zero = np.zeros((1, 1))
+    v0 = np.full((1, 1), -65.0)
+    up = K.lif_step(v0, zero, zero, zero, None, np.ones((1, 1)), True, p)
+    down = K.lif_step(v0, zero, zero, zero, None, np.ones((1, 1)), True, p, nudge_sign=-1.0)
+    np.testing.assert_allclose(up[0], [[-63.5]])
+    np.testing.assert_allclose(down[0], [[-66.5]])
+    np.testing.assert_allclose(up[3], [[1.0]])
+    np.testing.assert_allclose(down[3], [[-1.0]])
+
+
+def test_symmetric_schedule_phases():
+    """t_free 3, t_nudge 2: free 0-2, nudged 3-4, nudged the other way 5-6."""
+    s = K.Schedule(n_samples=8, batch_size=4, t_free=3, t_nudge=2, learning=True, symmetric=True)
+    assert s.cycle == 7 and s.n_nudged == 2
+    assert [s.phase(t) for t in range(7)] == [K.FREE] * 3 + [K.NUDGED] * 2 + [K.NUDGED_NEG] * 2
+    assert [s.step_in_phase(t) for t in range(7)] == [0, 1, 2, 0, 1, 0, 1]
+    assert [t for t in range(7) if s.phase_start(t)] == [0, 3, 5]
+    assert [t for t in range(7) if s.phase_end(t)] == [2, 4, 6]
+    assert [s.nudge_sign(s.phase(t)) for t in range(7)] == [0.0] * 3 + [1.0] * 2 + [-1.0] * 2
+    assert s.n_draw == 3 and [s.input_step(t) for t in range(7)] == [0, 1, 2, 0, 1, 0, 1]
+    # a feedback delay of 2: the term sent at a phase's last step would land in the next phase
+    assert [t for t in range(7) if not s.top_down_sent(t, 2)] == [2, 4, 6]
+    assert all(s.top_down_sent(t, 1) for t in range(7))
+    # evaluation has no nudged phase, positive nudging one
+    assert K.Schedule(8, 4, 3, 2, False, symmetric=True).cycle == 3
+    assert K.Schedule(8, 4, 3, 2, True).cycle == 5
+    assert K.Schedule(8, 4, 3, 5, True, symmetric=True).input_step(3 + 5 + 4) == 1  # replay wraps (4 % 3)
+
+
+def test_symmetric_teacher_replays_the_nudged_phase():
+    s = K.Schedule(n_samples=4, batch_size=4, t_free=3, t_nudge=4, learning=True, seed=5, symmetric=True)
+    idx, y = np.arange(4), np.array([1, 0, 2, 1])
+    t = K.cycle_teacher(s, 0, idx, y, 3, 0.5)
+    assert t.shape == (3 + 2 * 4, 4, 3)
+    np.testing.assert_array_equal(t[7:], t[3:7])
+    np.testing.assert_array_equal(t[:7], K.cycle_teacher(replace(s, symmetric=False), 0, idx, y, 3, 0.5))
+    assert t[3:].sum() > 0 and np.all(t[:, np.arange(4), y].sum(axis=0) == t.sum(axis=(0, 2)))
 
 
 def test_encoder_rate_matches_intensity():

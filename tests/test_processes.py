@@ -2,6 +2,7 @@
 network against the numpy reference, step for step."""
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -131,23 +132,29 @@ SOFTMAX = {"learning.supervision": "softmax", "neuron.output_spikes": False, "en
 
 
 @pytest.mark.parametrize("tag,variant", [(tag, "squared") for tag in TAGS]
-                         + [(TAG_ASYNC, "one_sided"), (TAG_ASYNC, "softmax"), (TAG_ASYNC, "anneal")])
+                         + [(TAG_ASYNC, "one_sided"), (TAG_ASYNC, "softmax"), (TAG_ASYNC, "anneal")]
+                         + [(tag, "symmetric") for tag in TAGS] + [(TAG_ASYNC, "symmetric_squared")])
 def test_lava_training_equals_reference_exactly(bundled, tag, variant):
     # strong output weights (init_out 1): output potentials above threshold and
     # below rest, where the one-sided error differs from the squared one
     # anneal: the squared error with the rate falling to 0 at the end of the
     # configuration's one epoch of 6 batches (batches 2-5 here: factors 4/6 .. 1/6)
-    extra = (SOFTMAX if variant == "softmax" else {"learning.lr_anneal": True} if variant == "anneal"
-             else {"learning.supervision": variant})
+    # symmetric: the softmax error (squared: eq. 10's) with symmetric nudging,
+    # three phases a cycle
+    extra = {"softmax": SOFTMAX, "anneal": {"learning.lr_anneal": True},
+             "symmetric": {**SOFTMAX, "learning.nudging": "symmetric"},
+             "symmetric_squared": {"learning.nudging": "symmetric"}}.get(variant, {"learning.supervision": variant})
     cfg = _small_cfg().override(**{"learning.init_out": 1.0, **extra})
     w0 = init_weights(cfg)
     images, labels = bundled.train_images[:48], bundled.train_labels[:48]
-    sched = K.Schedule(48, 8, 6, 6, True, seed=cfg.training.seed, start_batch=2)
+    sched = K.Schedule(48, 8, 6, 6, True, seed=cfg.training.seed, start_batch=2,
+                       symmetric=variant.startswith("symmetric"))
     w_lava, conf_lava, _ = run_isolated(_network_job, w0, cfg, images, labels, sched, 4, tag, False, timeout=240)
     w_ref, stats = run_reference(w0, cfg, images, labels, sched, 4)
     assert not np.array_equal(w_ref.w_in, w0.w_in)  # it learned something
-    if variant != "squared":  # and not what the squared error learns
-        w_sq, _ = run_reference(w0, _small_cfg().override(**{"learning.init_out": 1.0}), images, labels, sched, 4)
+    if variant != "squared":  # and not what the squared error learns with positive nudging
+        w_sq, _ = run_reference(w0, _small_cfg().override(**{"learning.init_out": 1.0}), images, labels,
+                                replace(sched, symmetric=False), 4)
         assert not np.array_equal(w_sq.w_out, w_ref.w_out)
     np.testing.assert_array_equal(w_lava.w_in, w_ref.w_in)
     np.testing.assert_array_equal(w_lava.w_out, w_ref.w_out)
@@ -155,16 +162,19 @@ def test_lava_training_equals_reference_exactly(bundled, tag, variant):
     w_lava.check()  # Dale's law held
 
 
-@pytest.mark.parametrize("t_free,t_nudge,replay", [(6, 4, True), (4, 6, True), (6, 6, False)])
-def test_lava_training_equals_reference_for_any_phase_lengths(bundled, t_free, t_nudge, replay):
+@pytest.mark.parametrize("t_free,t_nudge,replay,symmetric", [(6, 4, True, False), (4, 6, True, False),
+                                                              (6, 6, False, False), (6, 4, True, True),
+                                                              (4, 6, True, True), (5, 3, False, True)])
+def test_lava_training_equals_reference_for_any_phase_lengths(bundled, t_free, t_nudge, replay, symmetric):
     # the reference reuses the free phase's input drive in a replayed nudged
     # phase of at most its length; Lava recomputes it, and draws or wraps
-    # the input spikes in the other cases
+    # the input spikes in the other cases (symmetric: in both nudged phases)
     cfg = _small_cfg().override(**{"encoding.t_free": t_free, "encoding.t_nudge": t_nudge,
-                                   "encoding.replay_input": replay})
+                                   "encoding.replay_input": replay,
+                                   "learning.nudging": "symmetric" if symmetric else "positive"})
     w0 = init_weights(cfg)
     images, labels = bundled.train_images[:24], bundled.train_labels[:24]
-    sched = K.Schedule(24, 8, t_free, t_nudge, True, seed=1, replay_input=replay)
+    sched = K.Schedule(24, 8, t_free, t_nudge, True, seed=1, replay_input=replay, symmetric=symmetric)
     w_lava, conf_lava, _ = run_isolated(_network_job, w0, cfg, images, labels, sched, 3, TAG_ASYNC, False,
                                         timeout=240)
     w_ref, stats = run_reference(w0, cfg, images, labels, sched, 3)
@@ -174,12 +184,12 @@ def test_lava_training_equals_reference_for_any_phase_lengths(bundled, t_free, t
     np.testing.assert_array_equal(conf_lava, stats.confusion)
 
 
-@pytest.mark.parametrize("t_nudge", [6, 4])
-def test_reference_reuses_the_free_phase_drive_exactly(bundled, t_nudge):
+@pytest.mark.parametrize("t_nudge,symmetric", [(6, False), (4, False), (4, True)])
+def test_reference_reuses_the_free_phase_drive_exactly(bundled, t_nudge, symmetric):
     cfg = _small_cfg().override(**{"encoding.t_nudge": t_nudge, **SOFTMAX})
     w0 = init_weights(cfg)
     images, labels = bundled.train_images[:24], bundled.train_labels[:24]
-    sched = K.Schedule(24, 8, 6, t_nudge, True, seed=2)
+    sched = K.Schedule(24, 8, 6, t_nudge, True, seed=2, symmetric=symmetric)
     reused, s1 = run_reference(w0, cfg, images, labels, sched, 3)
     recomputed, s2 = run_reference(w0, cfg, images, labels, sched, 3, reuse_input_drive=False)
     assert not np.array_equal(reused.w_in, w0.w_in)

@@ -43,6 +43,20 @@ def test_resume_ends_with_the_uninterrupted_weights(tmp_path, bundled, backend):
     assert not (tmp_path / "cut" / CHECKPOINT_NAME).exists()  # superseded by model.npz
 
 
+def test_symmetric_nudging_trains_the_same_in_lava_and_numpy(bundled):
+    # the whole train() path: the configuration selects the three-phase cycle
+    cfg = _tiny(**{"learning.nudging": "symmetric", "learning.supervision": "softmax",
+                   "neuron.output_spikes": False, "encoding.readout": "potential", "training.epochs": 1})
+    lava = train(cfg, bundled, backend="lava", evaluate_test=False)
+    ref = train(cfg, bundled, backend="reference", evaluate_test=False)
+    positive = train(cfg.override(**{"learning.nudging": "positive"}), bundled, backend="reference",
+                     evaluate_test=False)
+    np.testing.assert_array_equal(lava.weights.w_in, ref.weights.w_in)
+    np.testing.assert_array_equal(lava.weights.w_out, ref.weights.w_out)
+    assert not np.array_equal(ref.weights.w_in, positive.weights.w_in)
+    ref.weights.check()  # Dale's law held
+
+
 def test_resume_refuses_another_configuration(tmp_path, bundled):
     cfg = _tiny()
     with pytest.raises(_Stop):

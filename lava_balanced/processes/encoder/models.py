@@ -20,7 +20,6 @@ class _SpikeEncoderStep(StepMixin):
         self._sched = p["schedule"]
         self._x = intensities(p["images"])
         self._max_rate = p["max_rate"]
-        self._n_draw = self._sched.t_free if self._sched.replay_input else self._sched.cycle
 
     def _step(self):
         g, tau = self._sched.position(self._t)
@@ -28,9 +27,9 @@ class _SpikeEncoderStep(StepMixin):
             idx, _ = self._sched.indices(g)
             self._xb = self._x[idx]
             self._uni = K.encoder_uniforms(self._sched.seed, self._sched.epoch(g), idx,
-                                           self._n_draw, self._x.shape[1])
+                                           self._sched.n_draw, self._x.shape[1])
             self.batch[0] = g
-        self.s_out.send(K.encode(self._uni[tau % self._n_draw], self._xb, self._max_rate))
+        self.s_out.send(K.encode(self._uni[self._sched.input_step(tau)], self._xb, self._max_rate))
 
 
 PySpikeEncoderModel, PySpikeEncoderModelAsync = model_pair(

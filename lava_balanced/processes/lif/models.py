@@ -28,7 +28,7 @@ class _BalancedLIFStep(StepMixin):
         _, tau = self._sched.position(self._t)
         if tau == self._sched.t_free:  # the free phase's mean potentials (supervision = "softmax")
             self._free_v = self._vsum / self._sched.t_free
-        if tau == 0 or tau == self._sched.t_free:  # each phase starts at rest
+        if self._sched.phase_start(tau):  # each phase starts at rest
             self.v[:] = self._p.v_leak
             self.ref[:] = 0
             self._count = np.zeros(self.v.shape)
@@ -37,17 +37,18 @@ class _BalancedLIFStep(StepMixin):
             self._teacher = self.teacher_in.recv()
         e, i = self.a_in.recv()
         td, teacher = self.td_in.recv(), self._teacher[tau]
-        nudged = self._sched.phase(tau) == K.NUDGED
+        phase = self._sched.phase(tau)
+        nudged = phase != K.FREE
         v, ref, s, err = K.lif_step(self.v, self.ref, e, i, td, teacher, nudged, self._p,
-                                    self._free_v if nudged else None)
+                                    self._free_v if nudged else None, self._sched.nudge_sign(phase))
         self.v[:] = v
         self.ref[:] = ref
         self.s_out.send(s)
         self.err_out.send(err)
         self._count += s
         self._vsum += v
-        if tau == self._sched.t_free - 1 or tau == self._sched.cycle - 1:
-            length = self._sched.t_free if tau < self._sched.t_free else self._sched.t_nudge
+        if self._sched.phase_end(tau):
+            length = self._sched.phase_length(tau)
             self.trace_out.send(np.stack((self._count / length, self._vsum / length)))
 
 

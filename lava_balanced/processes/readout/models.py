@@ -30,8 +30,8 @@ class _ReadoutStep(StepMixin):
             np.add.at(self.confusion, (y[valid], pred[valid]), 1)
             if self._record:
                 self.predictions[idx[valid]] = pred[valid]
-        elif tau == sched.cycle - 1:
-            self.trace_in.recv()  # the nudged phase's trace: not used for classification
+        elif sched.phase_end(tau):
+            self.trace_in.recv()  # a nudged phase's trace: not used for classification
 
 
 PyReadoutModel, PyReadoutModelAsync = model_pair(_ReadoutStep, Readout, "PyReadoutModel")

@@ -34,7 +34,7 @@ class _EISynapseStep(StepMixin):
     def _step(self):
         sched = self._sched
         g, tau = sched.position(self._t)
-        if tau == 0 or tau == sched.t_free:  # each phase starts at rest
+        if sched.phase_start(tau):  # each phase starts at rest
             self.drive_e[:] = 0.0
             self.drive_i[:] = 0.0
             self.u[:] = 0.0
@@ -46,7 +46,10 @@ class _EISynapseStep(StepMixin):
         if self._t == 0 and self._backward:  # prime the backward path: feedback_delay
             for _ in range(self._p.feedback_delay - 1):
                 self.td_out.send(np.zeros_like(self._td))
-        self.td_out.send(self._td)  # sent first: the backward path is at least one step late
+        # sent first: the backward path is at least one step late; a term that
+        # would reach the next phase goes as zeros (Schedule.top_down_sent)
+        sent = sched.top_down_sent(tau, self._p.feedback_delay)
+        self.td_out.send(self._td if sent else np.zeros_like(self._td))
         s = self.s_in.recv()
         de, di, u, x = K.synapse_forward(self._split, self.drive_e, self.drive_i, self.u, self.x, s, self._p)
         self.drive_e[:], self.drive_i[:], self.u[:], self.x[:] = de, di, u, x
@@ -56,11 +59,21 @@ class _EISynapseStep(StepMixin):
         self._acc_pre += s
         if not sched.learning:
             return
-        if tau == sched.t_free - 1:
-            self._free = (self._acc_pre / sched.t_free, self.post_in.recv()[self._p.post_trace])
-        if tau == sched.cycle - 1:
-            nudged = (self._acc_pre / sched.t_nudge, self.post_in.recv()[self._p.post_trace])
-            self.w[:] = K.synapse_learn(self.w, self._sign, *self._free, *nudged, self._p, g)
+        if not sched.phase_end(tau):
+            return
+        phase = sched.phase(tau)
+        trace = self.post_in.recv()
+        # the phase's means of eq. 12: presynaptic rate, postsynaptic V
+        means = (self._acc_pre / sched.phase_length(tau), trace[self._p.post_trace])
+        if phase == K.FREE:
+            self._free = means
+        elif phase == K.NUDGED and sched.symmetric:
+            self._plus = means
+        elif phase == K.NUDGED:
+            self.w[:] = K.synapse_learn(self.w, self._sign, *self._free, *means, self._p, g)
+        else:  # NUDGED_NEG: the end of a symmetric cycle
+            self.w[:] = K.synapse_learn_symmetric(self.w, self._sign, self._free[0], *self._plus, *means,
+                                                  self._p, g)
 
 
 PyEISynapseModel, PyEISynapseModelAsync = model_pair(_EISynapseStep, EISynapse, "PyEISynapseModel")

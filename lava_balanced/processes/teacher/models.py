@@ -21,9 +21,7 @@ class _TeacherStep(StepMixin):
         g, tau = self._sched.position(self._t)
         if tau == 0:
             idx, _ = self._sched.indices(g)
-            self.s_out.send(K.teacher_spikes(self._sched.seed, self._sched.epoch(g), idx,
-                                             self._labels[idx], self._sched.cycle, self._n_out,
-                                             self._rate))
+            self.s_out.send(K.cycle_teacher(self._sched, g, idx, self._labels[idx], self._n_out, self._rate))
 
 
 PyTeacherModel, PyTeacherModelAsync = model_pair(_TeacherStep, Teacher, "PyTeacherModel")
