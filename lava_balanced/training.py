@@ -268,7 +268,7 @@ def train(cfg: Optional[Config] = None, data: Union[None, str, Path, Dataset] = 
             on_progress(msg)
         weights, confusion = w, stats.confusion
     else:
-        steps = (total - start) * (int(cfg.encoding.t_free) + int(cfg.encoding.t_nudge))
+        steps = (total - start) * _schedule(cfg, len(images), True, start).cycle
         reads = 2 + (total - start) // max(ckpt_every, 1)
         out = run_isolated(_lava_train_job, weights, cfg, images, labels, start, total, chunk,
                            ckpt_every, tag, on_progress=on_progress,
