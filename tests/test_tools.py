@@ -110,6 +110,7 @@ def test_best_config_loads_and_names_only_what_it_changes(name, keys):
     ("best-6400-long.toml", 6400, {"learning.eta0": 0.2 * 100 / 6400 / 2, "training.epochs": 8}),
     # symmetric nudging (chosen on validation at 100 hidden), nothing else
     ("best-100-symmetric.toml", 100, {"learning.nudging": "symmetric"}),
+    ("best-100-symmetric-64.toml", 100, {"learning.nudging": "symmetric", "training.epochs": 64}),
     ("best-400-long-symmetric.toml", 400, {"training.epochs": 32, "learning.nudging": "symmetric"}),
     # and the epochs doubled again (chosen on validation at 100 hidden)
     ("best-400-symmetric-64.toml", 400, {"training.epochs": 64, "learning.nudging": "symmetric"}),
@@ -117,8 +118,8 @@ def test_best_config_loads_and_names_only_what_it_changes(name, keys):
 def test_derived_best_configs_are_the_rescaled_best_100(name, hidden, changes):
     """configs/best-400.toml, best-1600.toml, best-6400.toml,
     best-100-long.toml, best-400-long.toml, best-6400-long.toml,
-    best-100-symmetric.toml, best-400-long-symmetric.toml and
-    best-400-symmetric-64.toml are what their comments and docs/results.md say:
+    best-100-symmetric.toml, best-100-symmetric-64.toml,
+    best-400-long-symmetric.toml and best-400-symmetric-64.toml are what their comments and docs/results.md say:
     configs/best-100.toml rescaled as Table 1 rescales it, with the named
     changes."""
     from lava_balanced.experiments import scaled_for_hidden
